@@ -1,0 +1,39 @@
+"""Find candidate centres in centre maps; write coordinate STAR files in the input micrographs' pixels.
+
+Example: drpnet peaks maps/*.mrc --diameter 108 --pixel-size 1.77 --out-dir candidates/
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from drpnet.checkpoint import PRETRAINED
+from drpnet.commands._options import add_diameter, out_path
+from drpnet.pick import PeakSettings
+from drpnet.stages import peaks_file
+
+
+def add_peak_options(parser: argparse.ArgumentParser) -> None:
+    defaults = PeakSettings()
+    parser.add_argument("--threshold", type=float, default=None, help="smallest detector score kept (default: the model's)")
+    parser.add_argument("--min-distance", type=float, default=defaults.min_distance, help="smallest distance between picks, in diameters")
+    parser.add_argument("--edge", type=float, default=defaults.edge, help="picks closer to the border are dropped, in diameters")
+    parser.add_argument("--sigma", type=float, default=defaults.sigma, help="smoothing of the centre map, working pixels")
+
+
+def peak_settings(args: argparse.Namespace) -> PeakSettings:
+    return PeakSettings(min_distance=args.min_distance, edge=args.edge, sigma=args.sigma)
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("maps", nargs="+", help="centre maps written by drpnet detect")
+    add_diameter(parser)
+    parser.add_argument("--out-dir", required=True, help="where to write <name>.star")
+    parser.add_argument("--model", default=PRETRAINED, help="detector checkpoint whose threshold and radius to use")
+    add_peak_options(parser)
+
+
+def main(args: argparse.Namespace) -> None:
+    for centre_map in args.maps:
+        out = out_path(args.out_dir, centre_map, ".star")
+        peaks_file(centre_map, out, args.diameter, args.pixel_size, args.model, peak_settings(args), args.threshold)

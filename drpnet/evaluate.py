@@ -1,0 +1,154 @@
+"""Scoring picks against true centres: one-to-one matching, precision, recall, F1, average precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+
+def match(picks: np.ndarray, scores: np.ndarray, truth: np.ndarray, radius: float) -> np.ndarray:
+    """Match picks to true centres one-to-one, best score first, each to its nearest free centre.
+
+    Parameters
+    ----------
+    picks
+        ``(n, 2)`` picked ``(x, y)``.
+    scores
+        ``(n,)`` pick scores; ties keep the input order.
+    truth
+        ``(m, 2)`` true ``(x, y)``.
+    radius
+        A pick matches a centre no farther than this.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n,)`` int: index of the matched true centre for each pick, or -1.
+    """
+    picks = np.asarray(picks, dtype=float).reshape(-1, 2)
+    truth = np.asarray(truth, dtype=float).reshape(-1, 2)
+    matched = np.full(len(picks), -1)
+    if len(picks) == 0 or len(truth) == 0:
+        return matched
+    tree = cKDTree(truth)
+    taken = np.zeros(len(truth), dtype=bool)
+    for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
+        for j in sorted(tree.query_ball_point(picks[i], radius), key=lambda j: (np.hypot(*(truth[j] - picks[i])), j)):
+            if not taken[j]:
+                taken[j] = True
+                matched[i] = j
+                break
+    return matched
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Quality of one set of picks against the truth."""
+
+    n_picks: int
+    n_truth: int
+    true_positives: int
+    precision: float
+    recall: float
+    f1: float
+    average_precision: float
+    best_f1: float
+    best_threshold: float
+    localisation_error: float
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+def _f1(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    total = precision + recall
+    return np.divide(2 * precision * recall, total, out=np.zeros_like(total, dtype=float), where=total > 0)
+
+
+def precision_recall_curve(scores: np.ndarray, is_true: np.ndarray, n_truth: int) -> pd.DataFrame:
+    """Precision and recall when keeping picks with score >= each threshold, highest threshold first."""
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, hits = scores[order], is_true[order].astype(float)
+    true_positives = np.cumsum(hits)
+    kept = np.arange(1, len(order) + 1)
+    last_of_tie = np.r_[sorted_scores[1:] != sorted_scores[:-1], True][: len(order)]
+    precision = (true_positives / kept)[last_of_tie]
+    recall = true_positives[last_of_tie] / n_truth if n_truth else np.zeros(int(last_of_tie.sum()))
+    return pd.DataFrame(
+        {"threshold": sorted_scores[last_of_tie], "precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+    )
+
+
+def score(picks: pd.DataFrame, truth: pd.DataFrame, radius: float, threshold: float = -np.inf) -> Scores:
+    """Score picks (columns ``x``, ``y``, ``score``) against truth (``x``, ``y``) at ``threshold``.
+
+    The precision-recall curve, average precision and best F1 use every pick; precision, recall
+    and F1 use the picks with ``score >= threshold``.
+    """
+    xy, truth_xy = picks[["x", "y"]].to_numpy(float), truth[["x", "y"]].to_numpy(float)
+    scores = picks["score"].to_numpy(float)
+    matched = match(xy, scores, truth_xy, radius)
+    return _summarise(xy, scores, matched, truth_xy, threshold)
+
+
+def _summarise(xy: np.ndarray, scores: np.ndarray, matched: np.ndarray, truth_xy: np.ndarray, threshold: float) -> Scores:
+    n_truth = len(truth_xy)
+    kept = scores >= threshold
+    hits = matched >= 0
+    true_positives = int((hits & kept).sum())
+    precision = true_positives / int(kept.sum()) if kept.any() else 0.0
+    recall = true_positives / n_truth if n_truth else 0.0
+    curve = precision_recall_curve(scores, hits, n_truth)
+    average_precision = float(np.sum(np.diff(np.r_[0.0, curve["recall"]]) * curve["precision"])) if n_truth else 0.0
+    best = curve["f1"].idxmax() if len(curve) else None
+    errors = np.hypot(*(xy[hits & kept] - truth_xy[matched[hits & kept]]).T) if true_positives else np.zeros(0)
+    return Scores(
+        n_picks=int(kept.sum()),
+        n_truth=n_truth,
+        true_positives=true_positives,
+        precision=precision,
+        recall=recall,
+        f1=float(_f1(np.array(precision), np.array(recall))),
+        average_precision=average_precision,
+        best_f1=float(curve["f1"][best]) if best is not None else 0.0,
+        best_threshold=float(curve["threshold"][best]) if best is not None else float("nan"),
+        localisation_error=float(errors.mean()) if len(errors) else float("nan"),
+    )
+
+
+def score_dataset(
+    picks: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], radius: float, threshold: float = -np.inf
+) -> tuple[pd.DataFrame, Scores]:
+    """Score each micrograph and all of them pooled (matching never crosses micrographs).
+
+    Returns
+    -------
+    per_micrograph
+        One row of :class:`Scores` per micrograph.
+    pooled
+        :class:`Scores` over the whole dataset.
+    """
+    rows, all_xy, all_scores, all_matched, all_truth = [], [], [], [], []
+    offset = 0
+    for name in sorted(truth):
+        mic_picks = picks.get(name, pd.DataFrame({"x": [], "y": [], "score": []}))
+        xy, scores = mic_picks[["x", "y"]].to_numpy(float), mic_picks["score"].to_numpy(float)
+        truth_xy = truth[name][["x", "y"]].to_numpy(float)
+        matched = match(xy, scores, truth_xy, radius)
+        rows.append({"micrograph": name, **_summarise(xy, scores, matched, truth_xy, threshold).as_dict()})
+        all_xy.append(xy)
+        all_scores.append(scores)
+        all_matched.append(np.where(matched >= 0, matched + offset, -1))
+        all_truth.append(truth_xy)
+        offset += len(truth_xy)
+    pooled = _summarise(
+        np.concatenate(all_xy) if all_xy else np.zeros((0, 2)),
+        np.concatenate(all_scores) if all_scores else np.zeros(0),
+        np.concatenate(all_matched) if all_matched else np.zeros(0, dtype=int),
+        np.concatenate(all_truth) if all_truth else np.zeros((0, 2)),
+        threshold,
+    )
+    return pd.DataFrame(rows), pooled

@@ -1,0 +1,82 @@
+"""Writing picks in the formats RELION, cryoSPARC and EMAN read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, read_coordinates, write_star
+
+
+def write_coordinate_list(path: str | os.PathLike[str], coordinate_files: Mapping[str, str]) -> None:
+    """The dataset-level STAR that RELION 4/5 autopick writes: each micrograph with its coordinate file.
+
+    Parameters
+    ----------
+    coordinate_files
+        Micrograph path -> coordinate STAR path, as they should appear in the file.
+    """
+    table = pd.DataFrame(
+        {"rlnMicrographName": list(coordinate_files), "rlnMicrographCoordinates": list(coordinate_files.values())}
+    )
+    write_star(path, {"coordinate_files": table})
+
+
+def write_particles_star(path: str | os.PathLike[str], picks: Mapping[str, pd.DataFrame]) -> None:
+    """One STAR with every pick and its micrograph: what cryoSPARC's "Import Particle Stack" reads."""
+    tables = [
+        pd.DataFrame(
+            {
+                "rlnMicrographName": micrograph,
+                COORDINATE_COLUMNS[0]: table["x"].astype(float),
+                COORDINATE_COLUMNS[1]: table["y"].astype(float),
+                SCORE_COLUMN: table["score"].astype(float),
+            }
+        )
+        for micrograph, table in picks.items()
+    ]
+    columns = ["rlnMicrographName", *COORDINATE_COLUMNS, SCORE_COLUMN]
+    write_star(path, {"particles": pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)})
+
+
+def write_box(path: str | os.PathLike[str], picks: pd.DataFrame, box_size: int) -> None:
+    """EMAN ``.box``: the top-left corner, width and height of a box around each pick, tab-separated."""
+    half = box_size / 2
+    with atomic_path(path) as temporary, open(temporary, "w") as handle:
+        for x, y in picks[["x", "y"]].itertuples(index=False):
+            handle.write(f"{round(x - half)}\t{round(y - half)}\t{box_size}\t{box_size}\n")
+
+
+
+def export_dataset(
+    out_dir: str | os.PathLike[str],
+    micrographs: Mapping[str, str],
+    pick_files: Mapping[str, str],
+    box_size: int | None = None,
+    particles_star: bool = True,
+) -> None:
+    """Dataset-level outputs from per-micrograph pick files.
+
+    Writes ``autopick.star`` (micrograph -> coordinate file), and on request ``particles.star``
+    (every pick, for cryoSPARC) and ``box/<name>.box`` (EMAN) under ``out_dir``.
+
+    Parameters
+    ----------
+    micrographs, pick_files
+        Micrograph name -> micrograph path, and -> its coordinate STAR.
+    box_size
+        Box side in input pixels for ``.box`` files; None writes none.
+    """
+    out_dir = Path(out_dir)
+    write_coordinate_list(out_dir / "autopick.star", {micrographs[name]: str(pick_files[name]) for name in micrographs})
+    if not particles_star and box_size is None:
+        return
+    picks = {name: read_coordinates(pick_files[name]) for name in micrographs}
+    if particles_star:
+        write_particles_star(out_dir / "particles.star", {micrographs[name]: table for name, table in picks.items()})
+    if box_size is not None:
+        for name, table in picks.items():
+            write_box(out_dir / "box" / f"{name}.box", table, box_size)

@@ -1,0 +1,207 @@
+"""Reading micrographs and coordinates, and writing results without leaving half-written files.
+
+Every reader validates what it returns and raises :class:`InputError` naming the file and the problem,
+so that a bad micrograph in a dataset of thousands is found at once rather than as a cryptic traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import mrcfile
+import numpy as np
+import pandas as pd
+import starfile
+import tifffile
+from PIL import Image
+
+MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
+TIFF_SUFFIXES = (".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MICROGRAPH_SUFFIXES = MRC_SUFFIXES + TIFF_SUFFIXES + IMAGE_SUFFIXES
+
+COORDINATE_COLUMNS = ("rlnCoordinateX", "rlnCoordinateY")
+SCORE_COLUMN = "rlnAutopickFigureOfMerit"
+
+
+class InputError(ValueError):
+    """A file that cannot be used, with its path and the reason."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def micrograph_name(path: str | os.PathLike[str]) -> str:
+    """The micrograph's name: its file name without the suffix."""
+    return Path(path).name.rsplit(".", 1)[0]
+
+
+def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one micrograph as a float32 array.
+
+    Parameters
+    ----------
+    path
+        MRC (a 2D image or a stack holding one image), TIFF, PNG or JPG file. Colour images are
+        converted to grey.
+
+    Returns
+    -------
+    np.ndarray
+        ``(rows, columns)`` float32; row 0 is the first row stored in the file, so a pixel's
+        column is its x and its row is its y.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, truncated or corrupt, is not one 2D image, holds non-finite
+        values, or has no contrast at all.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in MRC_SUFFIXES:
+            image = _read_mrc(path)
+        elif suffix in TIFF_SUFFIXES:
+            image = tifffile.imread(path)
+        elif suffix in IMAGE_SUFFIXES:
+            image = _read_pillow(path)
+        else:
+            raise InputError(path, f"unknown micrograph format {suffix!r}; use one of {MICROGRAPH_SUFFIXES}")
+    except InputError:
+        raise
+    except Exception as error:  # the readers raise many types for truncated or corrupt files
+        raise InputError(path, f"cannot be read ({type(error).__name__}: {error})") from error
+    return validate_image(image, path)
+
+
+def _read_mrc(path: Path) -> np.ndarray:
+    with mrcfile.open(path, permissive=False, mode="r") as mrc:  # not permissive: a short file raises
+        data = np.array(mrc.data)
+    if data.ndim == 3 and data.shape[0] == 1:
+        data = data[0]
+    return data
+
+
+def _read_pillow(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        image.load()  # decode now so that a truncated file fails here
+        if image.mode not in ("L", "I", "I;16", "F"):
+            image = image.convert("L")
+        return np.asarray(image)
+
+
+def validate_image(image: np.ndarray, path: str | os.PathLike[str]) -> np.ndarray:
+    """Check that ``image`` is one finite 2D micrograph with contrast; return it as float32."""
+    if image.ndim != 2:
+        raise InputError(path, f"expected one 2D micrograph, found an array of shape {image.shape}")
+    if min(image.shape) < 16:
+        raise InputError(path, f"micrograph of shape {image.shape} is too small to pick in")
+    image = np.asarray(image, dtype=np.float32)
+    finite = np.isfinite(image)
+    if not finite.all():
+        raise InputError(path, f"{image.size - int(finite.sum())} pixels are NaN or infinite")
+    if float(image.max()) == float(image.min()):
+        raise InputError(path, f"micrograph is empty: every pixel is {float(image.min())}")
+    return image
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` and move it into place only if the block succeeds.
+
+    A crash or error part-way never leaves a half-written file under the final name, and an
+    existing file is replaced in one step.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_mrc(path: str | os.PathLike[str], data: np.ndarray, pixel_size: tuple[float, float]) -> None:
+    """Write a float32 image or stack atomically, with its pixel size ``(x, y)`` in Angstrom in the header."""
+    with atomic_path(path) as temporary, mrcfile.new(temporary, overwrite=True) as mrc:
+        mrc.set_data(np.ascontiguousarray(data, dtype=np.float32))
+        if data.ndim == 3:
+            mrc.set_image_stack()
+        mrc.voxel_size = (pixel_size[0], pixel_size[1], 1.0)
+
+
+def read_mrc_with_pixel_size(path: str | os.PathLike[str]) -> tuple[np.ndarray, tuple[float, float]]:
+    """Read an MRC written by :func:`write_mrc`: the data and the pixel size ``(x, y)`` in Angstrom."""
+    try:
+        with mrcfile.open(path, mode="r", permissive=False) as mrc:
+            return np.array(mrc.data, dtype=np.float32), (float(mrc.voxel_size.x), float(mrc.voxel_size.y))
+    except Exception as error:
+        raise InputError(path, f"cannot be read ({type(error).__name__}: {error})") from error
+
+
+def read_coordinates(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read particle centres from a RELION STAR file.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``x`` (column) and ``y`` (row) in pixels, and ``score`` when the file has a
+        figure of merit.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "coordinate file not found")
+    try:
+        table = starfile.read(path, always_dict=True)
+    except Exception as error:
+        raise InputError(path, f"is not a readable STAR file ({type(error).__name__}: {error})") from error
+    blocks = [block for block in table.values() if isinstance(block, pd.DataFrame)]
+    block = next((b for b in blocks if set(COORDINATE_COLUMNS) <= set(b.columns)), None)
+    if block is None:
+        if not blocks or all(b.empty for b in blocks):
+            return pd.DataFrame({"x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
+        raise InputError(path, f"has no {' and '.join(COORDINATE_COLUMNS)} columns")
+    coordinates = pd.DataFrame(
+        {"x": block[COORDINATE_COLUMNS[0]].astype(float), "y": block[COORDINATE_COLUMNS[1]].astype(float)}
+    )
+    if SCORE_COLUMN in block.columns:
+        coordinates["score"] = block[SCORE_COLUMN].astype(float)
+    if not np.isfinite(coordinates.to_numpy()).all():
+        raise InputError(path, "holds coordinates that are NaN or infinite")
+    return coordinates.reset_index(drop=True)
+
+
+def write_star(path: str | os.PathLike[str], blocks: dict[str, pd.DataFrame]) -> None:
+    """Write data blocks to a STAR file atomically."""
+    with atomic_path(path) as temporary:
+        starfile.write(blocks, temporary, float_format="%.6f")
+
+
+def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None:
+    """Write picks (columns ``x``, ``y``, ``score``) as a RELION coordinate STAR file."""
+    table = pd.DataFrame(
+        {
+            COORDINATE_COLUMNS[0]: picks["x"].astype(float),
+            COORDINATE_COLUMNS[1]: picks["y"].astype(float),
+            SCORE_COLUMN: picks["score"].astype(float),
+        }
+    )
+    write_star(path, {"": table})
+
+
+def write_table(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
+    """Write a table as TSV atomically."""
+    with atomic_path(path) as temporary:
+        table.to_csv(temporary, sep="\t", index=False, float_format="%.6g")

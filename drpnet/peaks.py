@@ -1,0 +1,61 @@
+"""Candidate particle centres: local maxima of the smoothed centre map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.ndimage
+from scipy.spatial import cKDTree
+
+
+def find_peaks(
+    centre_map: np.ndarray,
+    threshold: float,
+    min_distance: float,
+    edge: float,
+    sigma: float = 1.0,
+) -> pd.DataFrame:
+    """Local maxima of the smoothed map above ``threshold``, at least ``min_distance`` apart.
+
+    Parameters
+    ----------
+    centre_map
+        ``(rows, columns)`` detector output.
+    threshold
+        Smallest score kept.
+    min_distance
+        Peaks closer than this (pixels) to a higher peak are dropped, strongest first.
+    edge
+        Peaks closer than this (pixels) to the border are dropped.
+    sigma
+        Gaussian smoothing of the map before peak finding (pixels; 0 for none).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``x`` (column), ``y`` (row), ``score``, in map pixels, strongest first.
+    """
+    smooth = scipy.ndimage.gaussian_filter(centre_map, sigma) if sigma > 0 else centre_map
+    window = max(3, int(2 * np.floor(min_distance) + 1))
+    is_max = (smooth == scipy.ndimage.maximum_filter(smooth, size=window, mode="nearest")) & (smooth >= threshold)
+    rows, columns = np.nonzero(is_max)
+    scores = smooth[rows, columns]
+    inside = (
+        (columns >= edge) & (columns <= smooth.shape[1] - 1 - edge) & (rows >= edge) & (rows <= smooth.shape[0] - 1 - edge)
+    )
+    order = np.argsort(-scores[inside], kind="stable")
+    xs, ys, ss = columns[inside][order].astype(float), rows[inside][order].astype(float), scores[inside][order]
+    keep = _suppress_close(np.column_stack([xs, ys]), min_distance)
+    return pd.DataFrame({"x": xs[keep], "y": ys[keep], "score": ss[keep].astype(float)})
+
+
+def _suppress_close(points: np.ndarray, min_distance: float) -> np.ndarray:
+    """Greedy non-maximum suppression of points sorted strongest first (plateaus give twins)."""
+    keep = np.ones(len(points), dtype=bool)
+    if len(points) < 2 or min_distance <= 0:
+        return keep
+    tree = cKDTree(points)
+    for i, j in sorted(tree.query_pairs(min_distance - 1e-9)):
+        if keep[i]:
+            keep[j] = False
+    return keep

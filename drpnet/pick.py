@@ -1,0 +1,147 @@
+"""The picking chain: preprocess -> detect -> peaks -> crop -> classify, and the frames between stages.
+
+Stages exchange coordinates in the pixel frame of the input micrograph; only inside a stage are
+they converted to the working frame of the preprocessed micrograph, where pixel ``(u, v)`` lies at
+input ``(u * sx, v * sy)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from drpnet import checkpoint
+from drpnet.checkpoint import ModelInfo
+from drpnet.classify import score_patches
+from drpnet.crop import crop_patches
+from drpnet.detect import choose_device, detect, prepare
+from drpnet.models import CLASSIFIER_PATCH
+from drpnet.peaks import find_peaks
+from drpnet.preprocess import preprocess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeakSettings:
+    """How centre-map maxima become candidates.
+
+    Attributes
+    ----------
+    min_distance
+        Smallest distance between two picks, in particle diameters.
+    edge
+        Picks closer than this to the micrograph's border are dropped, in particle diameters.
+    sigma
+        Smoothing of the centre map before peak finding, in working pixels.
+    """
+
+    min_distance: float = 0.5
+    edge: float = 1.2
+    sigma: float = 1.0
+
+
+def to_input_frame(working_xy: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """``(n, 2)`` working-frame ``(u, v)`` to input-frame ``(x, y)``."""
+    return np.asarray(working_xy, dtype=float).reshape(-1, 2) * np.asarray(scale, dtype=float)
+
+
+def to_working_frame(input_xy: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """``(n, 2)`` input-frame ``(x, y)`` to working-frame ``(u, v)``."""
+    return np.asarray(input_xy, dtype=float).reshape(-1, 2) / np.asarray(scale, dtype=float)
+
+
+def find_candidates(
+    centre_map: np.ndarray, scale: tuple[float, float], working_radius: float, threshold: float, settings: PeakSettings
+) -> pd.DataFrame:
+    """Peaks of a centre map, as ``x``, ``y`` (input frame) and ``score``, strongest first."""
+    diameter = 2 * working_radius
+    peaks = find_peaks(centre_map, threshold, settings.min_distance * diameter, settings.edge * diameter, settings.sigma)
+    xy = to_input_frame(peaks[["x", "y"]].to_numpy(), scale)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "score": peaks["score"].to_numpy(float)})
+
+
+def crop_candidates(working: np.ndarray, candidates: pd.DataFrame, scale: tuple[float, float]) -> np.ndarray:
+    """Classifier patches ``(n, 64, 64)`` around candidates given in the input frame."""
+    return crop_patches(working, to_working_frame(candidates[["x", "y"]].to_numpy(), scale), CLASSIFIER_PATCH)
+
+
+def apply_cutoff(candidates: pd.DataFrame, probabilities: np.ndarray, cutoff: float) -> pd.DataFrame:
+    """Keep candidates whose classifier probability reaches ``cutoff``; their score stays the detector's."""
+    kept = candidates.assign(probability=probabilities)
+    return kept[kept["probability"] >= cutoff].reset_index(drop=True)
+
+
+@dataclass
+class PickResult:
+    """Everything one micrograph went through; coordinates in the input frame."""
+
+    working: np.ndarray
+    scale: tuple[float, float]
+    centre_map: np.ndarray
+    candidates: pd.DataFrame
+    picks: pd.DataFrame
+
+
+class Picker:
+    """The whole chain with its networks loaded once, for many micrographs.
+
+    Parameters
+    ----------
+    detector, classifier
+        Checkpoint paths, or ``"pretrained"`` for the shipped weights; ``classifier=None`` picks
+        with the detector alone.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda[:n]"``.
+    threshold, cutoff
+        Override the detector threshold and classifier cutoff stored in the checkpoints.
+    """
+
+    def __init__(
+        self,
+        detector: str | os.PathLike[str] = checkpoint.PRETRAINED,
+        classifier: str | os.PathLike[str] | None = checkpoint.PRETRAINED,
+        device: str = "auto",
+        threshold: float | None = None,
+        cutoff: float | None = None,
+        peaks: PeakSettings = PeakSettings(),
+    ) -> None:
+        self.device = choose_device(device)
+        detector_model, self.detector_info = checkpoint.load(detector, "detector")
+        self.detector = prepare(detector_model, self.device)
+        log.info("using %s", checkpoint.describe(self.detector_info, checkpoint.resolve(detector, "detector")))
+        self.classifier: nn.Module | None = None
+        self.classifier_info: ModelInfo | None = None
+        if classifier is not None:
+            classifier_model, self.classifier_info = checkpoint.load(classifier, "classifier")
+            self.classifier = prepare(classifier_model, self.device)
+            log.info("using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier")))
+        self.threshold = self.detector_info.threshold if threshold is None else threshold
+        self.cutoff = (self.classifier_info.threshold if self.classifier_info else 0.0) if cutoff is None else cutoff
+        self.peaks = peaks
+
+    @property
+    def working_radius(self) -> float:
+        return self.detector_info.preprocess_settings.working_radius
+
+    def pick(self, image: np.ndarray, diameter_px: float, light_particles: bool = False) -> PickResult:
+        """Pick particles in one micrograph ``(rows, columns)`` with particles ``diameter_px`` across."""
+        working, scale = preprocess(image, diameter_px, self.detector_info.preprocess_settings, light_particles)
+        centre_map = detect(self.detector, working, self.device)
+        candidates = find_candidates(centre_map, scale, self.working_radius, self.threshold, self.peaks)
+        picks = candidates
+        if self.classifier is not None:
+            probabilities = score_patches(self.classifier, crop_candidates(working, candidates, scale), self.device)
+            picks = apply_cutoff(candidates, probabilities, self.cutoff)
+        return PickResult(working, scale, centre_map, candidates, picks)
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads in PyTorch and NumPy's FFTs (a job should use what it was given)."""
+    torch.set_num_threads(max(1, threads))

@@ -1,0 +1,196 @@
+"""Synthetic cryo-EM micrographs with known particle centres.
+
+Each particle is a random 3D cloud of Gaussian densities, projected at a random orientation.
+The projected potential (particles, junk, an optional carbon film) goes through a contrast transfer
+function; ice thickness variation and strong shot noise are added. The result looks like a raw,
+unfiltered micrograph: particles are invisible pixel by pixel and only emerge at their own scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import scipy.fft
+import scipy.ndimage
+from scipy.spatial.transform import Rotation
+
+from drpnet.io import write_coordinates, write_mrc
+
+ELECTRON_WAVELENGTH_300KV = 0.01969  # Angstrom
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """What one simulated micrograph looks like.
+
+    Attributes
+    ----------
+    shape
+        ``(rows, columns)`` in pixels.
+    pixel_size
+        Angstrom per pixel.
+    diameter
+        Particle diameter in Angstrom.
+    n_particles
+        Particles to place (fewer if they do not fit without overlapping).
+    defocus
+        Underfocus in micrometres.
+    snr
+        Variance of the particle signal over the variance of the noise, per pixel.
+    junk
+        Number of ice-contamination blobs and aggregates.
+    carbon
+        Whether a carbon film covers part of the field (particles still lie on it).
+    n_species
+        Distinct particle shapes in the micrograph.
+    """
+
+    shape: tuple[int, int] = (1024, 1024)
+    pixel_size: float = 1.5
+    diameter: float = 150.0
+    n_particles: int = 80
+    defocus: float = 2.0
+    snr: float = 0.05
+    junk: int = 3
+    carbon: bool = False
+    n_species: int = 1
+
+
+def random_particle(radius: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 3D particle as Gaussian blobs: ``(k, 3)`` centres, ``(k,)`` widths and ``(k,)`` weights, in pixels."""
+    n_blobs = int(rng.integers(4, 14))
+    axes = radius * np.array([1.0, *rng.uniform(0.55, 1.0, size=2)])
+    widths = radius * rng.uniform(0.18, 0.35, size=n_blobs)
+    directions = rng.normal(size=(n_blobs, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    centres = directions * rng.uniform(0.0, 1.0, size=(n_blobs, 1)) ** (1 / 3) * (axes - widths[:, None].clip(max=axes.min() * 0.6))
+    return centres, widths, rng.uniform(0.5, 1.0, size=n_blobs)
+
+
+def place_centres(shape: tuple[int, int], n: int, min_distance: float, margin: float, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``n`` random ``(x, y)`` at least ``min_distance`` apart and ``margin`` from the border."""
+    placed: list[np.ndarray] = []
+    for _ in range(n * 30):
+        if len(placed) == n:
+            break
+        candidate = rng.uniform([margin, margin], [shape[1] - 1 - margin, shape[0] - 1 - margin])
+        if not placed or np.min(np.hypot(*(np.asarray(placed) - candidate).T)) >= min_distance:
+            placed.append(candidate)
+    return np.asarray(placed).reshape(-1, 2)
+
+
+def _splat(canvas: np.ndarray, x: float, y: float, blobs_xy: np.ndarray, widths: np.ndarray, weights: np.ndarray) -> None:
+    """Add 2D Gaussians at ``(x, y) + blobs_xy`` to ``canvas``, in place."""
+    reach = int(np.ceil(np.max(np.abs(blobs_xy)) + 3 * widths.max()))
+    r0, r1 = max(0, int(y) - reach), min(canvas.shape[0], int(y) + reach + 1)
+    c0, c1 = max(0, int(x) - reach), min(canvas.shape[1], int(x) + reach + 1)
+    if r0 >= r1 or c0 >= c1:
+        return
+    rows = np.arange(r0, r1)[None, :, None] - (y + blobs_xy[:, 1])[:, None, None]
+    columns = np.arange(c0, c1)[None, None, :] - (x + blobs_xy[:, 0])[:, None, None]
+    density = weights[:, None, None] * np.exp(-(rows**2 + columns**2) / (2 * widths[:, None, None] ** 2))
+    canvas[r0:r1, c0:c1] += density.sum(axis=0)
+
+
+def ctf(shape: tuple[int, int], pixel_size: float, defocus_um: float, b_factor: float, amplitude_contrast: float = 0.07) -> np.ndarray:
+    """Phase-contrast transfer function at 300 kV (Cs 2.7 mm) with an envelope, on an rfft2 grid."""
+    ky = scipy.fft.fftfreq(shape[0], d=pixel_size)[:, None]
+    kx = scipy.fft.rfftfreq(shape[1], d=pixel_size)[None, :]
+    k2 = kx**2 + ky**2
+    wavelength, cs = ELECTRON_WAVELENGTH_300KV, 2.7e7
+    chi = np.pi * wavelength * defocus_um * 1e4 * k2 - 0.5 * np.pi * cs * wavelength**3 * k2**2
+    transfer = np.sqrt(1 - amplitude_contrast**2) * np.sin(chi) + amplitude_contrast * np.cos(chi)
+    return transfer * np.exp(-b_factor * k2 / 4)
+
+
+def simulate_micrograph(settings: SimulationSettings, rng: np.random.Generator) -> tuple[np.ndarray, pd.DataFrame]:
+    """One micrograph and its true particle centres.
+
+    Returns
+    -------
+    image
+        ``(rows, columns)`` float32; particles are darker than the ice, as in cryo-EM.
+    centres
+        Columns ``x`` (column) and ``y`` (row) in pixels.
+    """
+    radius = settings.diameter / settings.pixel_size / 2
+    species = [random_particle(radius, rng) for _ in range(settings.n_species)]
+    centres = place_centres(settings.shape, settings.n_particles, 2 * radius * rng.uniform(1.0, 1.3), radius, rng)
+    particles = np.zeros(settings.shape, dtype=np.float64)
+    for x, y in centres:
+        blob_centres, widths, weights = species[int(rng.integers(len(species)))]
+        rotated = Rotation.random(random_state=rng).apply(blob_centres)
+        _splat(particles, x, y, rotated[:, :2], widths, weights)
+    clutter = _junk(settings, radius, rng)
+    potential = particles + clutter
+    transfer = ctf(settings.shape, settings.pixel_size, settings.defocus, b_factor=rng.uniform(30, 150))
+    image = -scipy.fft.irfft2(scipy.fft.rfft2(potential) * transfer, s=settings.shape)
+    signal_std = float(np.std(-scipy.fft.irfft2(scipy.fft.rfft2(particles) * transfer, s=settings.shape)))
+    image += _ice(settings.shape, radius, rng) * signal_std
+    image += rng.normal(scale=signal_std / np.sqrt(settings.snr), size=settings.shape)
+    return image.astype(np.float32), pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]})
+
+
+def _junk(settings: SimulationSettings, radius: float, rng: np.random.Generator) -> np.ndarray:
+    """Ice contamination (dense round blobs), small debris and an optional carbon film."""
+    junk = np.zeros(settings.shape)
+    rows, columns = settings.shape
+    for _ in range(settings.junk):
+        size = radius * rng.uniform(0.3, 3.0)
+        x, y = rng.uniform(0, columns), rng.uniform(0, rows)
+        n = int(rng.integers(1, 6))
+        offsets = rng.normal(scale=size, size=(n, 2))
+        _splat(junk, x, y, offsets, np.full(n, size * rng.uniform(0.4, 1.0)), np.full(n, rng.uniform(0.5, 3.0)))
+    if settings.carbon:
+        angle, offset = rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 0.8)
+        yy, xx = np.mgrid[:rows, :columns]
+        side = (xx / columns - 0.5) * np.cos(angle) + (yy / rows - 0.5) * np.sin(angle) > offset - 0.5
+        texture = scipy.ndimage.gaussian_filter(rng.normal(size=settings.shape), radius * 0.2)
+        junk += side * (0.6 + texture / texture.std() * 0.3)
+    return junk
+
+
+def _ice(shape: tuple[int, int], radius: float, rng: np.random.Generator) -> np.ndarray:
+    """Smooth variation of ice thickness, in units of the particle signal's spread."""
+    step = max(64, int(12 * radius))  # thickness varies over many particle diameters
+    coarse = rng.normal(size=(max(2, shape[0] // step + 1), max(2, shape[1] // step + 1)))
+    smooth = scipy.ndimage.zoom(coarse, (shape[0] / coarse.shape[0], shape[1] / coarse.shape[1]), order=3)
+    smooth = smooth[: shape[0], : shape[1]]
+    return rng.uniform(0.5, 3.0) * smooth / (smooth.std() or 1.0)
+
+
+def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 1024)) -> SimulationSettings:
+    """Varied settings for training data: sizes, defoci, noise, crowding, junk and carbon."""
+    pixel_size = rng.uniform(0.8, 2.0)
+    diameter_px = rng.uniform(36, 140)
+    area_per_particle = np.pi * (diameter_px / 2) ** 2
+    crowding = rng.uniform(0.05, 0.45)
+    return SimulationSettings(
+        shape=shape,
+        pixel_size=pixel_size,
+        diameter=diameter_px * pixel_size,
+        n_particles=int(crowding * shape[0] * shape[1] / area_per_particle),
+        defocus=rng.uniform(0.8, 3.5),
+        snr=float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))),
+        junk=int(rng.integers(0, 8)),
+        carbon=bool(rng.random() < 0.25),
+        n_species=int(rng.integers(1, 3)),
+    )
+
+
+def write_simulated(
+    micrograph: str, coordinates: str, index: int, seed: int, settings: SimulationSettings, vary: bool = True
+) -> None:
+    """Simulate micrograph number ``index`` of a set and write it as float32 MRC with its true centres as STAR.
+
+    With ``vary``, defocus and noise vary from micrograph to micrograph around ``settings``, as in a
+    real session. The same ``(seed, index)`` always gives the same micrograph.
+    """
+    rng = np.random.default_rng([seed, index])
+    if vary:
+        settings = replace(settings, defocus=settings.defocus * rng.uniform(0.7, 1.3), snr=settings.snr * rng.uniform(0.7, 1.4))
+    image, truth = simulate_micrograph(settings, rng)
+    write_mrc(micrograph, image, (settings.pixel_size, settings.pixel_size))
+    write_coordinates(coordinates, truth.assign(score=1.0))

@@ -1,0 +1,132 @@
+"""The picking stages on files, as the workflow rules and the CLI run them.
+
+Each preprocessed micrograph and centre map is an MRC whose header holds its pixel size in
+Angstrom; dividing it by the input pixel size gives the scale back to the input frame, so every
+stage can write coordinates in the input micrograph's pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from drpnet import checkpoint
+from drpnet.classify import score_patches
+from drpnet.detect import choose_device, detect, prepare
+from drpnet.evaluate import score_dataset
+from drpnet.io import InputError, read_coordinates, read_micrograph, read_mrc_with_pixel_size, write_coordinates, write_mrc, write_table
+from drpnet.pick import PeakSettings, apply_cutoff, crop_candidates, find_candidates, set_threads
+from drpnet.preprocess import PreprocessSettings, preprocess
+
+log = logging.getLogger(__name__)
+
+#: How far the working radius implied by the files may be from the model's before we refuse.
+RADIUS_TOLERANCE = 0.05
+
+PathLike = str | os.PathLike[str]
+
+
+def preprocess_file(source: PathLike, out: PathLike, diameter_px: float, pixel_size: float, settings: PreprocessSettings, light_particles: bool = False) -> None:
+    """Preprocess one micrograph; the output header carries its pixel size in Angstrom."""
+    working, (sx, sy) = preprocess(read_micrograph(source), diameter_px, settings, light_particles)
+    write_mrc(out, working, (pixel_size * sx, pixel_size * sy))
+
+
+def detect_files(sources: Sequence[PathLike], outs: Sequence[PathLike], model: PathLike, device: str = "auto", threads: int = 1) -> None:
+    """Centre maps of preprocessed micrographs, loading the detector once."""
+    set_threads(threads)
+    torch_device = choose_device(device)
+    network, info = checkpoint.load(model, "detector")
+    log.info("using %s on %s", checkpoint.describe(info, checkpoint.resolve(model, "detector")), torch_device)
+    network = prepare(network, torch_device)
+    for source, out in zip(sources, outs, strict=True):
+        working, pixel_size = read_mrc_with_pixel_size(source)
+        write_mrc(out, detect(network, working, torch_device), pixel_size)
+
+
+def _scale(path: PathLike, pixel_size: np.ndarray | tuple[float, float], input_pixel_size: float) -> tuple[float, float]:
+    sx, sy = (float(p) / input_pixel_size for p in pixel_size)
+    if not (sx > 0 and sy > 0):
+        raise InputError(path, f"header pixel size {tuple(pixel_size)} is not positive; was it written by drpnet preprocess?")
+    return sx, sy
+
+
+def peaks_file(
+    centre_map: PathLike,
+    out: PathLike,
+    diameter_px: float,
+    pixel_size: float,
+    model: PathLike,
+    settings: PeakSettings,
+    threshold: float | None = None,
+) -> pd.DataFrame:
+    """Candidates of one centre map as a coordinate STAR in the input frame; the threshold defaults to the model's."""
+    values, map_pixel_size = read_mrc_with_pixel_size(centre_map)
+    scale = _scale(centre_map, map_pixel_size, pixel_size)
+    _, info = checkpoint.load(model, "detector")
+    radius = info.preprocess_settings.working_radius
+    implied = diameter_px / (scale[0] + scale[1])
+    if abs(implied - radius) > RADIUS_TOLERANCE * radius:
+        raise InputError(
+            centre_map,
+            f"particles are {implied:.1f} px in radius here but the detector works at {radius:g} px; "
+            "preprocess with the detector's working radius and the same diameter and pixel size",
+        )
+    candidates = find_candidates(values, scale, radius, info.threshold if threshold is None else threshold, settings)
+    write_coordinates(out, candidates)
+    return candidates
+
+
+def crop_file(preprocessed: PathLike, candidates: PathLike, out: PathLike, pixel_size: float) -> None:
+    """A RELION-style ``.mrcs`` stack of classifier patches, one per candidate, in the STAR's order."""
+    working, working_pixel_size = read_mrc_with_pixel_size(preprocessed)
+    table = read_coordinates(candidates)
+    patches = crop_candidates(working, table, _scale(preprocessed, working_pixel_size, pixel_size))
+    write_mrc(out, patches, working_pixel_size)
+
+
+def classify_file(
+    patches: PathLike, candidates: PathLike, out: PathLike, model: PathLike, cutoff: float | None = None, device: str = "auto", threads: int = 1
+) -> pd.DataFrame:
+    """Final picks: candidates whose patch the classifier scores at or above the cutoff (default: the model's)."""
+    set_threads(threads)
+    stack, _ = read_mrc_with_pixel_size(patches)
+    table = read_coordinates(candidates)
+    stack = stack.reshape(-1, *stack.shape[-2:])[: len(table)] if len(table) else stack[:0]
+    if len(stack) != len(table):
+        raise InputError(patches, f"holds {len(stack)} patches for {len(table)} candidates in {candidates}")
+    torch_device = choose_device(device)
+    network, info = checkpoint.load(model, "classifier")
+    log.info("using %s", checkpoint.describe(info, checkpoint.resolve(model, "classifier")))
+    probabilities = score_patches(prepare(network, torch_device), stack, torch_device)
+    picks = apply_cutoff(table, probabilities, info.threshold if cutoff is None else cutoff)
+    write_coordinates(out, picks)
+    return picks
+
+
+def evaluate_picks(
+    pick_files: dict[str, PathLike], truth_files: dict[str, PathLike], diameter_px: float, radius: float = 0.2, out: PathLike | None = None
+) -> pd.DataFrame:
+    """Scores per micrograph and pooled (last row, micrograph ``"all"``) at the picks' own threshold.
+
+    Parameters
+    ----------
+    pick_files, truth_files
+        Micrograph name -> coordinate STAR; every micrograph with truth is scored.
+    radius
+        Match radius in particle diameters.
+    """
+    picks = {name: read_coordinates(path) for name, path in pick_files.items()}
+    for table in picks.values():
+        if "score" not in table:
+            table["score"] = 1.0
+    truth = {name: read_coordinates(path) for name, path in truth_files.items()}
+    per_micrograph, pooled = score_dataset(picks, truth, radius * diameter_px)
+    table = pd.concat([per_micrograph, pd.DataFrame([{"micrograph": "all", **pooled.as_dict()}])], ignore_index=True)
+    if out is not None:
+        write_table(out, table)
+    return table

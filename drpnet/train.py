@@ -1,0 +1,334 @@
+"""Supervised training of the detector and the classifier, with thresholds chosen on validation data."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from drpnet import checkpoint
+from drpnet.checkpoint import ModelInfo
+from drpnet.classify import score_patches
+from drpnet.crop import crop_patches
+from drpnet.detect import detect, prepare
+from drpnet.evaluate import match
+from drpnet.io import read_coordinates, read_micrograph
+from drpnet.models import CLASSIFIER_PATCH, PatchClassifier, build_detector
+from drpnet.peaks import find_peaks
+from drpnet.pick import PeakSettings
+from drpnet.preprocess import PreprocessSettings, preprocess
+from drpnet.simulate import random_settings, simulate_micrograph
+from drpnet.targets import distance_target
+
+log = logging.getLogger(__name__)
+
+#: Picks within this fraction of the particle diameter of a true centre count as found.
+MATCH_RADIUS = 0.2
+
+
+@dataclass
+class Example:
+    """One preprocessed micrograph with its labels, all in working pixels.
+
+    Attributes
+    ----------
+    name
+        Where it came from.
+    image
+        ``(rows, columns)`` preprocessed micrograph.
+    centres
+        ``(n, 2)`` labelled ``(x, y)``.
+    labelled
+        ``(x0, y0, x1, y1)``: the box inside which every particle is labelled. Labellers skip the
+        borders; training ignores what lies outside and validation only scores picks inside.
+    group
+        Which validation group the example counts in (``"real"``, ``"simulated"``).
+    """
+
+    name: str
+    image: np.ndarray
+    centres: np.ndarray
+    labelled: tuple[float, float, float, float]
+    group: str = "real"
+
+    def inside(self, xy: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.labelled
+        return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+
+
+def labelled_box(centres: np.ndarray, shape: tuple[int, int], margin: float) -> tuple[float, float, float, float]:
+    """The box around the labels, widened by ``margin``, within the image."""
+    if len(centres) == 0:
+        return (0.0, 0.0, shape[1] - 1.0, shape[0] - 1.0)
+    low, high = centres.min(axis=0) - margin, centres.max(axis=0) + margin
+    return (max(0.0, low[0]), max(0.0, low[1]), min(shape[1] - 1.0, high[0]), min(shape[0] - 1.0, high[1]))
+
+
+def labelled_example(
+    micrograph: str | os.PathLike[str],
+    coordinates: str | os.PathLike[str],
+    diameter_px: float,
+    settings: PreprocessSettings,
+    light_particles: bool = False,
+) -> Example:
+    """Preprocess a labelled micrograph and bring its labels to the working frame."""
+    working, scale = preprocess(read_micrograph(micrograph), diameter_px, settings, light_particles)
+    centres = read_coordinates(coordinates)[["x", "y"]].to_numpy(float) / np.asarray(scale)
+    box = labelled_box(centres, working.shape, settings.working_radius)
+    return Example(str(micrograph), working, centres, box, "real")
+
+
+def simulated_examples(count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)) -> list[Example]:
+    """``count`` preprocessed simulated micrographs of varied look, reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for index in range(count):
+        simulation = random_settings(rng, shape)
+        image, truth = simulate_micrograph(simulation, rng)
+        diameter_px = simulation.diameter / simulation.pixel_size
+        working, scale = preprocess(image, diameter_px, settings)
+        centres = truth[["x", "y"]].to_numpy(float) / np.asarray(scale)
+        box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
+        examples.append(Example(f"simulated-{seed}-{index}", working, centres, box, "simulated"))
+    return examples
+
+
+@dataclass
+class DetectorTraining:
+    """Detector training settings."""
+
+    architecture: str = "unet"
+    steps: int = 1500
+    batch: int = 16
+    crop: int = 128
+    learning_rate: float = 2e-3
+    target_radius: float = 0.5  # disc radius of the target, in working radii
+    validate_every: int = 250
+    seed: int = 0
+    peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
+
+
+def _dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """The same random flip/rotation for the stacked images and targets of one sample."""
+    batch = torch.rot90(batch, int(rng.integers(4)), dims=(-2, -1))
+    return torch.flip(batch, dims=(-1,)) if rng.random() < 0.5 else batch
+
+
+def _sample_crop(example: Example, target: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator) -> torch.Tensor:
+    """A random ``(3, size, size)`` stack of image, target and loss mask (zero-padded if the image is small)."""
+    stack = np.stack([example.image, target, mask])
+    pad_rows, pad_columns = max(0, size - stack.shape[1]), max(0, size - stack.shape[2])
+    if pad_rows or pad_columns:
+        stack = np.pad(stack, ((0, 0), (0, pad_rows), (0, pad_columns)))
+    top = int(rng.integers(stack.shape[1] - size + 1))
+    left = int(rng.integers(stack.shape[2] - size + 1))
+    return torch.from_numpy(np.ascontiguousarray(stack[:, top : top + size, left : left + size]))
+
+
+def _loss_mask(example: Example, margin: float) -> np.ndarray:
+    mask = np.zeros(example.image.shape, dtype=np.float32)
+    x0, y0, x1, y1 = (int(round(v)) for v in example.labelled)
+    mask[max(0, y0 - int(margin)) : y1 + 1 + int(margin), max(0, x0 - int(margin)) : x1 + 1 + int(margin)] = 1.0
+    return mask
+
+
+def validation_f1(
+    model: nn.Module, examples: Sequence[Example], working_radius: float, peaks: PeakSettings, device: torch.device
+) -> tuple[float, float, dict[str, float]]:
+    """Best mean F1 over validation groups, the threshold that gives it, and each group's F1 there.
+
+    Every group (real, simulated) counts equally, so the threshold suits raw and denoised data alike.
+    """
+    model.eval()
+    diameter = 2 * working_radius
+    groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    n_truth: dict[str, int] = {}
+    for example in examples:
+        centre_map = detect(model, example.image, device)
+        found = find_peaks(centre_map, 0.0, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
+        xy = found[["x", "y"]].to_numpy(float)
+        inside = example.inside(xy)
+        scores = found["score"].to_numpy(float)[inside]
+        hits = match(xy[inside], scores, example.centres, MATCH_RADIUS * diameter) >= 0
+        groups.setdefault(example.group, []).append((scores, hits))
+        n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
+    thresholds = np.linspace(0.02, 0.9, 89)
+    curves = {}
+    for group, parts in groups.items():
+        scores = np.concatenate([s for s, _ in parts])
+        hits = np.concatenate([h for _, h in parts])
+        kept = (scores[None, :] >= thresholds[:, None]).sum(axis=1)
+        found_true = ((scores[None, :] >= thresholds[:, None]) & hits[None, :]).sum(axis=1)
+        precision = np.divide(found_true, kept, out=np.zeros(len(thresholds)), where=kept > 0)
+        recall = found_true / max(1, n_truth[group])
+        curves[group] = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(thresholds)), where=precision + recall > 0)
+    mean_f1 = np.mean(list(curves.values()), axis=0)
+    best = int(np.argmax(mean_f1))
+    return float(mean_f1[best]), float(thresholds[best]), {group: float(curve[best]) for group, curve in curves.items()}
+
+
+def train_detector(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    settings: DetectorTraining,
+    preprocess_settings: PreprocessSettings,
+    out: str | os.PathLike[str],
+    device: torch.device,
+    description: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Train a detector, keep the checkpoint with the best validation F1 at ``out``; return the log.
+
+    The checkpoint's threshold is the one that maximised validation F1.
+    """
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    model = build_detector(settings.architecture).to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.learning_rate, total_steps=settings.steps)
+    radius = preprocess_settings.working_radius
+    targets = [distance_target(e.image.shape, e.centres, settings.target_radius * radius) for e in train]
+    masks = [_loss_mask(e, radius) for e in train]
+    weights = np.array([e.image.size for e in train], dtype=float)
+    weights /= weights.sum()
+    peaks = PeakSettings(**settings.peaks)
+    history, best_f1, running = [], -1.0, 0.0
+    progress = tqdm(range(1, settings.steps + 1), desc="detector", mininterval=5)
+    for step in progress:
+        model.train()
+        chosen = rng.choice(len(train), size=settings.batch, p=weights)
+        batch = torch.stack([_dihedral(_sample_crop(train[i], targets[i], masks[i], settings.crop, rng), rng) for i in chosen]).to(device)
+        prediction = model(batch[:, :1])
+        loss = (F.mse_loss(prediction, batch[:, 1:2], reduction="none") * batch[:, 2:3]).sum() / batch[:, 2:3].sum().clamp(min=1)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
+        progress.set_postfix(loss=f"{running:.4f}", refresh=False)
+        if step % settings.validate_every == 0 or step == settings.steps:
+            f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
+            history.append({"step": step, "loss": running, "val_f1": f1, "threshold": threshold, **{f"val_f1_{g}": v for g, v in per_group.items()}})
+            log.info("step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group)
+            if f1 > best_f1:
+                best_f1 = f1
+                info = ModelInfo(
+                    kind="detector",
+                    architecture=settings.architecture,
+                    preprocess=asdict(preprocess_settings),
+                    threshold=threshold,
+                    training={"settings": asdict(settings), "step": step, "validation_f1": per_group, **(description or {})},
+                )
+                checkpoint.save(out, model, info)
+    return pd.DataFrame(history)
+
+
+@dataclass
+class ClassifierTraining:
+    """Classifier training settings."""
+
+    steps: int = 600
+    batch: int = 64
+    learning_rate: float = 1e-3
+    candidate_fraction: float = 0.5  # candidates come from peaks above this fraction of the detector threshold
+    seed: int = 0
+
+
+def classifier_patches(
+    examples: Sequence[Example], detector: nn.Module, threshold: float, working_radius: float, peaks: PeakSettings, device: torch.device, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Patches and labels: true centres are positives; detector peaks far from any label, and random background, negatives."""
+    diameter = 2 * working_radius
+    patches, labels = [], []
+    for example in examples:
+        found = find_peaks(detect(detector, example.image, device), threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
+        xy = found[["x", "y"]].to_numpy(float)
+        inside = example.inside(xy)
+        false = xy[inside][match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * diameter) < 0]
+        x0, y0, x1, y1 = example.labelled
+        background = rng.uniform([x0, y0], [x1, y1], size=(len(example.centres) // 2 + 1, 2))
+        if len(example.centres):
+            distance = np.min(np.hypot(background[:, None, 0] - example.centres[None, :, 0], background[:, None, 1] - example.centres[None, :, 1]), axis=1)
+            background = background[distance > working_radius]
+        for points, label in ((example.centres, 1), (false, 0), (background, 0)):
+            if len(points):
+                patches.append(crop_patches(example.image, points, CLASSIFIER_PATCH))
+                labels.append(np.full(len(points), label))
+    return np.concatenate(patches), np.concatenate(labels)
+
+
+def best_cutoff(probabilities: np.ndarray, hits: np.ndarray, n_truth: int) -> tuple[float, float]:
+    """The classifier cutoff that maximises F1 of the candidates it keeps, and that F1."""
+    best = (0.0, -1.0)
+    for cutoff in np.linspace(0.0, 0.95, 20):
+        kept = probabilities >= cutoff
+        true_positives = int((kept & hits).sum())
+        precision = true_positives / max(1, int(kept.sum()))
+        recall = true_positives / max(1, n_truth)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if f1 > best[1] + 1e-9:
+            best = (float(cutoff), f1)
+    return best
+
+
+def train_classifier(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    detector_path: str | os.PathLike[str],
+    settings: ClassifierTraining,
+    out: str | os.PathLike[str],
+    device: torch.device,
+    description: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Train the classifier on the detector's candidates; its cutoff maximises validation F1."""
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    detector_model, detector_info = checkpoint.load(detector_path, "detector")
+    detector = prepare(detector_model, device)
+    radius = detector_info.preprocess_settings.working_radius
+    peaks = PeakSettings(**detector_info.training.get("settings", {}).get("peaks", {}))
+    patches, labels = classifier_patches(train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng)
+    log.info("classifier training patches: %d particles, %d background", int(labels.sum()), int((labels == 0).sum()))
+    model = PatchClassifier().to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
+    class_weights = torch.tensor([len(labels) / max(1, (labels == c).sum()) for c in (0, 1)], dtype=torch.float32, device=device)
+    history, running = [], 0.0
+    for step in tqdm(range(1, settings.steps + 1), desc="classifier", mininterval=5):
+        model.train()
+        chosen = rng.integers(len(labels), size=settings.batch)
+        batch = torch.stack([_dihedral(torch.from_numpy(patches[i][None]), rng) for i in chosen]).to(device)
+        loss = F.cross_entropy(model(batch), torch.from_numpy(labels[chosen]).to(device), weight=class_weights)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
+        if step % 100 == 0:
+            history.append({"step": step, "loss": running})
+    model.eval()
+    probabilities, hits, n_truth = [], [], 0
+    for example in validation:
+        found = find_peaks(detect(detector, example.image, device), detector_info.threshold, peaks.min_distance * 2 * radius, peaks.edge * 2 * radius, peaks.sigma)
+        xy = found[["x", "y"]].to_numpy(float)
+        inside = example.inside(xy)
+        probabilities.append(score_patches(model, crop_patches(example.image, xy[inside], CLASSIFIER_PATCH), device))
+        hits.append(match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * 2 * radius) >= 0)
+        n_truth += len(example.centres)
+    cutoff, f1 = best_cutoff(np.concatenate(probabilities), np.concatenate(hits), n_truth)
+    log.info("classifier cutoff %.2f gives validation F1 %.3f", cutoff, f1)
+    info = ModelInfo(
+        kind="classifier",
+        architecture="drpnet",
+        preprocess=detector_info.preprocess,
+        threshold=cutoff,
+        training={"settings": asdict(settings), "validation_f1": f1, "detector": str(detector_path), **(description or {})},
+    )
+    checkpoint.save(out, model, info)
+    history.append({"step": settings.steps, "loss": running, "val_f1": f1, "cutoff": cutoff})
+    return pd.DataFrame(history)

@@ -1,0 +1,41 @@
+"""Shared fixtures: tiny generated micrographs with known particle centres."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from drpnet.simulate import SimulationSettings, simulate_micrograph
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "empiar10017"
+
+
+def dark_blobs(shape: tuple[int, int], centres: np.ndarray, radius: float, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A micrograph of dark Gaussian discs at ``centres`` ``(x, y)`` on a flat background."""
+    rows, columns = np.mgrid[: shape[0], : shape[1]]
+    image = np.full(shape, 100.0)
+    for x, y in centres:
+        image -= 30.0 * np.exp(-((columns - x) ** 2 + (rows - y) ** 2) / (2 * (radius / 2) ** 2))
+    image += np.random.default_rng(seed).normal(scale=noise, size=shape) if noise else 0.0
+    return image.astype(np.float32)
+
+
+@pytest.fixture
+def blob_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
+    """A non-square 600x900 micrograph with 12 isolated dark particles of diameter 50 px at non-integer centres."""
+    rng = np.random.default_rng(3)
+    grid = np.array([(x, y) for x in (150, 300, 450, 600, 750) for y in (150, 300, 450)], dtype=float)[:12]
+    centres = grid + rng.uniform(-20, 20, size=grid.shape)
+    return dark_blobs((600, 900), centres, 25.0, noise=2.0), pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]}), 50.0
+
+
+@pytest.fixture(scope="session")
+def simulated_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
+    """A raw-looking simulated 1024x768 micrograph (CTF, noise, junk) and its truth; diameter in px."""
+    settings = SimulationSettings(shape=(768, 1024), pixel_size=1.5, diameter=120.0, n_particles=60, snr=0.1, junk=2)
+    image, truth = simulate_micrograph(settings, np.random.default_rng(11))
+    return image, truth, settings.diameter / settings.pixel_size

@@ -1,0 +1,68 @@
+"""The whole picking chain with the shipped weights: picks land on particles, in the input's pixel frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.ndimage
+
+from drpnet.evaluate import score
+from drpnet.pick import Picker
+
+
+@pytest.fixture(scope="module")
+def picker() -> Picker:
+    return Picker(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def detector_only() -> Picker:
+    return Picker(classifier=None, device="cpu")
+
+
+def test_picks_on_a_raw_looking_simulated_micrograph(picker, simulated_micrograph):
+    image, truth, diameter = simulated_micrograph
+    result = picker.pick(image, diameter)
+    scores = score(result.picks, truth, radius=0.2 * diameter)
+    assert scores.f1 > 0.7, scores
+    assert scores.localisation_error < 0.1 * diameter
+
+
+def test_a_particle_at_x_y_is_reported_at_x_y(detector_only, blob_micrograph):
+    image, truth, diameter = blob_micrograph
+    picks = detector_only.pick(image, diameter).picks
+    distances = np.hypot(picks["x"].to_numpy()[:, None] - truth["x"].to_numpy(), picks["y"].to_numpy()[:, None] - truth["y"].to_numpy())
+    assert np.all(distances.min(axis=0) < 0.1 * diameter), "every particle needs a pick within 5 px"
+
+
+def test_picks_scale_with_the_micrograph(detector_only, simulated_micrograph):
+    """The same field at twice the sampling gives picks at twice the coordinates."""
+    image, _, diameter = simulated_micrograph
+    large = scipy.ndimage.zoom(image, 2, order=1, grid_mode=True, mode="grid-constant")
+    small_picks = detector_only.pick(image, diameter).picks
+    large_picks = detector_only.pick(large, 2 * diameter).picks
+    halved = large_picks.assign(x=(large_picks["x"] + 0.5) / 2 - 0.5, y=(large_picks["y"] + 0.5) / 2 - 0.5)
+    agreement = score(halved, small_picks, radius=0.1 * diameter)
+    assert agreement.f1 > 0.85, agreement
+
+
+def test_classifier_only_removes_candidates(picker, simulated_micrograph):
+    image, _, diameter = simulated_micrograph
+    result = picker.pick(image, diameter)
+    assert len(result.picks) <= len(result.candidates)
+    assert set(map(tuple, result.picks[["x", "y"]].to_numpy())) <= set(map(tuple, result.candidates[["x", "y"]].to_numpy()))
+    assert (result.picks["probability"] >= picker.cutoff).all()
+
+
+def test_an_empty_field_gives_few_picks(picker):
+    noise = np.random.default_rng(5).normal(size=(800, 800)).astype(np.float32)
+    assert len(picker.pick(noise, 80.0).picks) < 10
+
+
+def test_threshold_override_changes_the_number_of_picks(simulated_micrograph):
+    image, _, diameter = simulated_micrograph
+    low = Picker(classifier=None, device="cpu", threshold=0.05).pick(image, diameter).picks
+    high = Picker(classifier=None, device="cpu", threshold=0.6).pick(image, diameter).picks
+    assert len(high) < len(low)
+    assert isinstance(low, pd.DataFrame) and (high["score"] >= 0.6).all()

@@ -1,0 +1,24 @@
+"""The conda environment lists what the package needs."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from tests.conftest import REPO
+
+CONDA_NAMES = {"torch": "pytorch"}
+
+
+def test_conda_env_lists_every_package_dependency():
+    env = yaml.safe_load((REPO / "envs" / "drpnet.yaml").read_text())
+    conda = {re.split(r"[\s<>=]", entry)[0] for entry in env["dependencies"] if isinstance(entry, str)}
+    required = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in required:
+        name = re.split(r"[\s<>=\[]", requirement)[0]
+        assert CONDA_NAMES.get(name, name) in conda, name
+    assert "conda-forge" in env["channels"]
+    pip = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
+    assert any(".." in line for line in pip), "the env must install drpnet itself"

@@ -1,0 +1,111 @@
+"""Reading micrographs and coordinates, and the errors bad files give."""
+
+from __future__ import annotations
+
+import mrcfile
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+from PIL import Image
+
+from drpnet.io import InputError, atomic_path, read_coordinates, read_micrograph, read_mrc_with_pixel_size, write_coordinates, write_mrc
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, size=(40, 60)).astype(np.uint8)
+
+
+def test_every_format_reads_the_same_pixels_with_rows_as_y(tmp_path, image):
+    write_mrc(tmp_path / "a.mrc", image.astype(np.float32), (1.0, 1.0))
+    tifffile.imwrite(tmp_path / "a.tif", image)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    for name in ("a.mrc", "a.tif", "a.png"):
+        read = read_micrograph(tmp_path / name)
+        assert read.dtype == np.float32 and read.shape == (40, 60)
+        np.testing.assert_array_equal(read, image)
+
+
+def test_jpg_and_colour_images_are_read_as_grey(tmp_path, image):
+    Image.fromarray(np.stack([image] * 3, axis=-1)).save(tmp_path / "c.jpg", quality=95)
+    read = read_micrograph(tmp_path / "c.jpg")
+    assert read.shape == (40, 60)
+    assert np.abs(read - image).mean() < 5
+
+
+def test_single_image_stack_is_a_micrograph(tmp_path, image):
+    with mrcfile.new(tmp_path / "s.mrc") as mrc:
+        mrc.set_data(image[None].astype(np.float32))
+    assert read_micrograph(tmp_path / "s.mrc").shape == (40, 60)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (np.zeros((3, 40, 60), np.float32), "expected one 2D micrograph"),
+        (np.full((40, 60), 7.0, np.float32), "micrograph is empty"),
+        (np.where(np.eye(40, 60) > 0, np.nan, 1.0).astype(np.float32), "NaN or infinite"),
+        (np.ones((8, 8), np.float32), "too small"),
+    ],
+)
+def test_unusable_arrays_are_refused_with_the_file_and_the_reason(tmp_path, data, problem):
+    path = tmp_path / "bad.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(data)
+    with pytest.raises(InputError, match=problem) as error:
+        read_micrograph(path)
+    assert str(path) in str(error.value)
+
+
+def test_truncated_files_are_refused(tmp_path, image):
+    write_mrc(tmp_path / "t.mrc", image.astype(np.float32), (1.0, 1.0))
+    Image.fromarray(image).save(tmp_path / "t.jpg")
+    for name in ("t.mrc", "t.jpg"):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) // 2])
+        with pytest.raises(InputError, match="cannot be read"):
+            read_micrograph(tmp_path / name)
+
+
+def test_missing_and_unknown_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_micrograph(tmp_path / "nothing.mrc")
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(InputError, match="unknown micrograph format"):
+        read_micrograph(tmp_path / "x.txt")
+
+
+def test_mrc_keeps_pixel_size(tmp_path):
+    write_mrc(tmp_path / "p.mrc", np.ones((4, 5), np.float32), (2.5, 3.5))
+    data, pixel_size = read_mrc_with_pixel_size(tmp_path / "p.mrc")
+    assert data.shape == (4, 5) and pixel_size == pytest.approx((2.5, 3.5))
+
+
+def test_coordinates_round_trip_through_relion_star(tmp_path):
+    picks = pd.DataFrame({"x": [10.25, 300.5], "y": [20.75, 40.0], "score": [0.9, 0.4]})
+    write_coordinates(tmp_path / "c.star", picks)
+    text = (tmp_path / "c.star").read_text()
+    assert "_rlnCoordinateX" in text and "_rlnAutopickFigureOfMerit" in text
+    pd.testing.assert_frame_equal(read_coordinates(tmp_path / "c.star"), picks)
+
+
+def test_empty_pick_file_round_trips(tmp_path):
+    write_coordinates(tmp_path / "e.star", pd.DataFrame({"x": [], "y": [], "score": []}))
+    assert len(read_coordinates(tmp_path / "e.star")) == 0
+
+
+def test_star_without_coordinates_is_refused(tmp_path):
+    (tmp_path / "bad.star").write_text("data_\nloop_\n_rlnMicrographName #1\nmic.mrc\n")
+    with pytest.raises(InputError, match="rlnCoordinateX"):
+        read_coordinates(tmp_path / "bad.star")
+
+
+def test_failed_write_leaves_neither_partial_file_nor_temporary(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("earlier result")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "earlier result"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]

@@ -1,0 +1,172 @@
+# Datasets, micrographs and targets from the validated config; helpers shared by the rules.
+import glob
+import os
+
+from snakemake.utils import validate
+
+from drpnet.checkpoint import resolve
+from drpnet.io import MICROGRAPH_SUFFIXES, micrograph_name
+
+
+validate(config, schema="../../config/schemas/config.schema.yaml")
+
+SIMULATED = "results/{dataset}/simulated"
+
+
+def _list_micrographs(dataset, spec):
+    """Micrograph name -> path for one dataset of the config."""
+    if "simulate" in spec:
+        count = spec["simulate"]["count"]
+        names = [f"sim_{index:03d}" for index in range(count)]
+        return {name: f"{SIMULATED.format(dataset=dataset)}/micrographs/{name}.mrc" for name in names}
+    pattern = spec["micrographs"]
+    if os.path.isdir(pattern):
+        pattern = os.path.join(pattern, "*")
+    paths = sorted(p for p in glob.glob(pattern) if p.lower().endswith(MICROGRAPH_SUFFIXES))
+    if not paths:
+        raise WorkflowError(f"dataset {dataset!r}: no micrographs ({', '.join(MICROGRAPH_SUFFIXES)}) match {spec['micrographs']!r}")
+    found = {}
+    for path in paths:
+        name = micrograph_name(path)
+        if name in found:
+            raise WorkflowError(f"dataset {dataset!r}: two micrographs are named {name!r}: {found[name]} and {path}")
+        found[name] = path
+    return found
+
+
+MICROGRAPHS = {dataset: _list_micrographs(dataset, spec) for dataset, spec in config["datasets"].items()}
+
+
+wildcard_constraints:
+    dataset="|".join(MICROGRAPHS),
+    micrograph="[^/]+",
+
+
+def dataset_spec(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def micrograph_path(wildcards):
+    return MICROGRAPHS[wildcards.dataset][wildcards.micrograph]
+
+
+def pixel_size(wildcards):
+    return dataset_spec(wildcards)["pixel_size"]
+
+
+def diameter_px(wildcards):
+    """Particle diameter in pixels of the micrographs as given."""
+    spec = dataset_spec(wildcards)
+    return spec["diameter_px"] if "diameter_px" in spec else spec["diameter"] / spec["pixel_size"]
+
+
+def light_particles(wildcards):
+    return dataset_spec(wildcards)["particles"] == "light"
+
+
+def detector_model(wildcards):
+    return str(resolve(config["model"]["detector"], "detector"))
+
+
+def classifier_model(wildcards):
+    return str(resolve(config["model"]["classifier"], "classifier"))
+
+
+def use_classifier():
+    return config["model"]["classifier"] != "none"
+
+
+def gpus():
+    """GPUs a network job asks the scheduler for."""
+    return 1 if config["device"].startswith("cuda") else 0
+
+
+def truth_dir(dataset):
+    """Folder of true coordinates for a dataset, or None."""
+    spec = config["datasets"][dataset]
+    if "simulate" in spec:
+        return f"{SIMULATED.format(dataset=dataset)}/coordinates"
+    return spec.get("truth")
+
+
+def pick_file(dataset, name):
+    return f"results/{dataset}/picks/{name}.star"
+
+
+def pick_file_list(wildcards):
+    """Per-micrograph pick files of a dataset, in the order of dataset_micrographs."""
+    return [pick_file(wildcards.dataset, name) for name in MICROGRAPHS[wildcards.dataset]]
+
+
+def truth_files(wildcards):
+    """True coordinate files of a dataset's micrographs; a real dataset may label only some."""
+    folder = truth_dir(wildcards.dataset)
+    files = {name: f"{folder}/{name}.star" for name in MICROGRAPHS[wildcards.dataset]}
+    if "simulate" in dataset_spec(wildcards):
+        return files
+    return {name: path for name, path in files.items() if os.path.isfile(path)}
+
+
+def export_outputs():
+    """Dataset-level pick files, as the config asks for them."""
+    outputs = {"autopick": "results/{dataset}/autopick.star"}
+    if config["export"]["particles_star"]:
+        outputs["particles"] = "results/{dataset}/particles.star"
+    if config["export"]["box"]:
+        outputs["box"] = directory("results/{dataset}/box")
+    return outputs
+
+
+def all_targets():
+    targets = []
+    for dataset in MICROGRAPHS:
+        targets += expand(list(export_outputs().values()), dataset=dataset)
+        if truth_dir(dataset):
+            targets.append(f"results/{dataset}/evaluation.tsv")
+    return targets
+
+
+def simulation_settings(wildcards):
+    """Keyword arguments of drpnet.simulate.SimulationSettings for a simulated dataset."""
+    spec = dataset_spec(wildcards)
+    simulate = spec["simulate"]
+    return {
+        "shape": tuple(simulate["shape"]),
+        "pixel_size": spec["pixel_size"],
+        "diameter": diameter_px(wildcards) * spec["pixel_size"],
+        "n_particles": simulate["particles"],
+        "defocus": simulate["defocus"],
+        "snr": simulate["snr"],
+        "junk": simulate["junk"],
+        "carbon": simulate["carbon"],
+    }
+
+
+def simulation_index(wildcards):
+    return int(wildcards.micrograph.removeprefix("sim_"))
+
+
+def simulation_seed(wildcards):
+    return dataset_spec(wildcards)["simulate"]["seed"]
+
+
+def dataset_micrographs(wildcards):
+    return MICROGRAPHS[wildcards.dataset]
+
+
+def box_size_px(wildcards):
+    """Box side in input pixels for EMAN .box files, or None when none are asked for."""
+    return round(config["export"]["box_size"] * diameter_px(wildcards)) if config["export"]["box"] else None
+
+
+def evaluated_micrographs(wildcards):
+    """Names of the micrographs that have true coordinates."""
+    return list(truth_files(wildcards))
+
+
+def truth_file_list(wildcards):
+    return list(truth_files(wildcards).values())
+
+
+def evaluated_pick_files(wildcards):
+    return [pick_file(wildcards.dataset, name) for name in truth_files(wildcards)]
