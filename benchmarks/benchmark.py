@@ -57,7 +57,9 @@ def main() -> None:
     path, diameter = (args.micrograph, args.diameter) if args.micrograph else default_micrograph(scratch)
     picker = Picker(device=args.device)
     memory_before = peak_rss_mib()
-    times: dict[str, list[float]] = {stage: [] for stage in ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")}
+    times: dict[str, list[float]] = {
+        stage: [] for stage in ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")
+    }
 
     def timed(stage: str, function, *arguments):
         if picker.device.type == "cuda":
@@ -74,7 +76,9 @@ def main() -> None:
         image = timed("read", read_micrograph, path)
         working, scale = timed("preprocess", preprocess, image, diameter, picker.detector_info.preprocess_settings)
         centre_map = timed("detect", detect, picker.detector, working, picker.device)
-        candidates = timed("peaks", find_candidates, centre_map, scale, picker.working_radius, picker.threshold, picker.peaks)
+        candidates = timed(
+            "peaks", find_candidates, centre_map, scale, picker.working_radius, picker.threshold, picker.peaks
+        )
         patches = timed("crop", crop_candidates, working, candidates, scale)
         probabilities = timed("classify", score_patches, picker.classifier, patches, picker.device)
         times["total"].append(time.perf_counter() - start)
@@ -99,11 +103,17 @@ def main() -> None:
         "cpu": platform.processor() or platform.machine(),
         "torch": torch.__version__,
     }
-    print(f"{path.name} {image.shape[1]}x{image.shape[0]}, {args.threads} threads, {picker.device}, median of {args.repeats}\n")
+    print(
+        f"{path.name} {image.shape[1]}x{image.shape[0]}, {args.threads} threads, {picker.device}, "
+        f"median of {args.repeats}\n"
+    )
     print("| stage | seconds |\n|---|---|")
     for stage, seconds in medians.items():
         print(f"| {stage} | {seconds:.3f} |")
-    print(f"\npeak memory (RSS of the whole process): {report['peak_rss_mib']:.0f} MiB; {len(candidates)} candidates, {picks} picks")
+    print(
+        f"\npeak memory (RSS of the whole process): {report['peak_rss_mib']:.0f} MiB; "
+        f"{len(candidates)} candidates, {picks} picks"
+    )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

@@ -45,7 +45,9 @@ class ModelInfo:
     preprocess: dict[str, float] = field(default_factory=lambda: asdict(PreprocessSettings()))
     threshold: float = 0.5
     training: dict[str, Any] = field(default_factory=dict)
-    created: str = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(
+        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    )
     code_version: str = __version__
 
     @property

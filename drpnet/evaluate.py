@@ -78,7 +78,12 @@ def precision_recall_curve(scores: np.ndarray, is_true: np.ndarray, n_truth: int
     precision = (true_positives / kept)[last_of_tie]
     recall = true_positives[last_of_tie] / n_truth if n_truth else np.zeros(int(last_of_tie.sum()))
     return pd.DataFrame(
-        {"threshold": sorted_scores[last_of_tie], "precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+        {
+            "threshold": sorted_scores[last_of_tie],
+            "precision": precision,
+            "recall": recall,
+            "f1": _f1(precision, recall),
+        }
     )
 
 
@@ -94,7 +99,9 @@ def score(picks: pd.DataFrame, truth: pd.DataFrame, radius: float, threshold: fl
     return _summarise(xy, scores, matched, truth_xy, threshold)
 
 
-def _summarise(xy: np.ndarray, scores: np.ndarray, matched: np.ndarray, truth_xy: np.ndarray, threshold: float) -> Scores:
+def _summarise(
+    xy: np.ndarray, scores: np.ndarray, matched: np.ndarray, truth_xy: np.ndarray, threshold: float
+) -> Scores:
     n_truth = len(truth_xy)
     kept = scores >= threshold
     hits = matched >= 0

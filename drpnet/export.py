@@ -50,7 +50,6 @@ def write_box(path: str | os.PathLike[str], picks: pd.DataFrame, box_size: int) 
             handle.write(f"{round(x - half)}\t{round(y - half)}\t{box_size}\t{box_size}\n")
 
 
-
 def export_dataset(
     out_dir: str | os.PathLike[str],
     micrographs: Mapping[str, str],

@@ -8,5 +8,7 @@ import sys
 
 def log_to(path: str) -> None:
     """Route stderr (tracebacks, progress bars) and the ``logging`` messages of drpnet to ``path``."""
-    sys.stderr = open(path, "w", buffering=1)  # noqa: SIM115 - it lives as long as the job
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    sys.stderr = open(path, "w", buffering=1)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )

@@ -41,7 +41,10 @@ def find_peaks(
     rows, columns = np.nonzero(is_max)
     scores = smooth[rows, columns]
     inside = (
-        (columns >= edge) & (columns <= smooth.shape[1] - 1 - edge) & (rows >= edge) & (rows <= smooth.shape[0] - 1 - edge)
+        (columns >= edge)
+        & (columns <= smooth.shape[1] - 1 - edge)
+        & (rows >= edge)
+        & (rows <= smooth.shape[0] - 1 - edge)
     )
     order = np.argsort(-scores[inside], kind="stable")
     xs, ys, ss = columns[inside][order].astype(float), rows[inside][order].astype(float), scores[inside][order]

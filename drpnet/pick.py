@@ -62,7 +62,9 @@ def find_candidates(
 ) -> pd.DataFrame:
     """Peaks of a centre map, as ``x``, ``y`` (input frame) and ``score``, strongest first."""
     diameter = 2 * working_radius
-    peaks = find_peaks(centre_map, threshold, settings.min_distance * diameter, settings.edge * diameter, settings.sigma)
+    peaks = find_peaks(
+        centre_map, threshold, settings.min_distance * diameter, settings.edge * diameter, settings.sigma
+    )
     xy = to_input_frame(peaks[["x", "y"]].to_numpy(), scale)
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "score": peaks["score"].to_numpy(float)})
 
@@ -121,7 +123,9 @@ class Picker:
         if classifier is not None:
             classifier_model, self.classifier_info = checkpoint.load(classifier, "classifier")
             self.classifier = prepare(classifier_model, self.device)
-            log.info("using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier")))
+            log.info(
+                "using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier"))
+            )
         self.threshold = self.detector_info.threshold if threshold is None else threshold
         self.cutoff = (self.classifier_info.threshold if self.classifier_info else 0.0) if cutoff is None else cutoff
         self.peaks = peaks

@@ -147,7 +147,9 @@ def preprocess(
     scale
         ``(sx, sy)`` input pixels per working pixel; see :func:`downsample`.
     """
-    small, scale = downsample(image.astype(np.float32, copy=False), downsample_factor(diameter_px, settings.working_radius))
+    small, scale = downsample(
+        image.astype(np.float32, copy=False), downsample_factor(diameter_px, settings.working_radius)
+    )
     filtered = bandpass(small, settings.lowpass, settings.highpass * settings.working_radius)
     if light_particles:
         filtered = -filtered

@@ -65,11 +65,17 @@ def random_particle(radius: float, rng: np.random.Generator) -> tuple[np.ndarray
     widths = radius * rng.uniform(0.18, 0.35, size=n_blobs)
     directions = rng.normal(size=(n_blobs, 3))
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    centres = directions * rng.uniform(0.0, 1.0, size=(n_blobs, 1)) ** (1 / 3) * (axes - widths[:, None].clip(max=axes.min() * 0.6))
+    centres = (
+        directions
+        * rng.uniform(0.0, 1.0, size=(n_blobs, 1)) ** (1 / 3)
+        * (axes - widths[:, None].clip(max=axes.min() * 0.6))
+    )
     return centres, widths, rng.uniform(0.5, 1.0, size=n_blobs)
 
 
-def place_centres(shape: tuple[int, int], n: int, min_distance: float, margin: float, rng: np.random.Generator) -> np.ndarray:
+def place_centres(
+    shape: tuple[int, int], n: int, min_distance: float, margin: float, rng: np.random.Generator
+) -> np.ndarray:
     """Up to ``n`` random ``(x, y)`` at least ``min_distance`` apart and ``margin`` from the border."""
     placed: list[np.ndarray] = []
     for _ in range(n * 30):
@@ -81,7 +87,9 @@ def place_centres(shape: tuple[int, int], n: int, min_distance: float, margin: f
     return np.asarray(placed).reshape(-1, 2)
 
 
-def _splat(canvas: np.ndarray, x: float, y: float, blobs_xy: np.ndarray, widths: np.ndarray, weights: np.ndarray) -> None:
+def _splat(
+    canvas: np.ndarray, x: float, y: float, blobs_xy: np.ndarray, widths: np.ndarray, weights: np.ndarray
+) -> None:
     """Add 2D Gaussians at ``(x, y) + blobs_xy`` to ``canvas``, in place."""
     reach = int(np.ceil(np.max(np.abs(blobs_xy)) + 3 * widths.max()))
     r0, r1 = max(0, int(y) - reach), min(canvas.shape[0], int(y) + reach + 1)
@@ -94,7 +102,9 @@ def _splat(canvas: np.ndarray, x: float, y: float, blobs_xy: np.ndarray, widths:
     canvas[r0:r1, c0:c1] += density.sum(axis=0)
 
 
-def ctf(shape: tuple[int, int], pixel_size: float, defocus_um: float, b_factor: float, amplitude_contrast: float = 0.07) -> np.ndarray:
+def ctf(
+    shape: tuple[int, int], pixel_size: float, defocus_um: float, b_factor: float, amplitude_contrast: float = 0.07
+) -> np.ndarray:
     """Phase-contrast transfer function at 300 kV (Cs 2.7 mm) with an envelope, on an rfft2 grid."""
     ky = scipy.fft.fftfreq(shape[0], d=pixel_size)[:, None]
     kx = scipy.fft.rfftfreq(shape[1], d=pixel_size)[None, :]
@@ -190,7 +200,9 @@ def write_simulated(
     """
     rng = np.random.default_rng([seed, index])
     if vary:
-        settings = replace(settings, defocus=settings.defocus * rng.uniform(0.7, 1.3), snr=settings.snr * rng.uniform(0.7, 1.4))
+        settings = replace(
+            settings, defocus=settings.defocus * rng.uniform(0.7, 1.3), snr=settings.snr * rng.uniform(0.7, 1.4)
+        )
     image, truth = simulate_micrograph(settings, rng)
     write_mrc(micrograph, image, (settings.pixel_size, settings.pixel_size))
     write_coordinates(coordinates, truth.assign(score=1.0))

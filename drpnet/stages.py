@@ -18,7 +18,15 @@ from drpnet import checkpoint
 from drpnet.classify import score_patches
 from drpnet.detect import choose_device, detect, prepare
 from drpnet.evaluate import score_dataset
-from drpnet.io import InputError, read_coordinates, read_micrograph, read_mrc_with_pixel_size, write_coordinates, write_mrc, write_table
+from drpnet.io import (
+    InputError,
+    read_coordinates,
+    read_micrograph,
+    read_mrc_with_pixel_size,
+    write_coordinates,
+    write_mrc,
+    write_table,
+)
 from drpnet.pick import PeakSettings, apply_cutoff, crop_candidates, find_candidates, set_threads
 from drpnet.preprocess import PreprocessSettings, preprocess
 
@@ -30,13 +38,22 @@ RADIUS_TOLERANCE = 0.05
 PathLike = str | os.PathLike[str]
 
 
-def preprocess_file(source: PathLike, out: PathLike, diameter_px: float, pixel_size: float, settings: PreprocessSettings, light_particles: bool = False) -> None:
+def preprocess_file(
+    source: PathLike,
+    out: PathLike,
+    diameter_px: float,
+    pixel_size: float,
+    settings: PreprocessSettings,
+    light_particles: bool = False,
+) -> None:
     """Preprocess one micrograph; the output header carries its pixel size in Angstrom."""
     working, (sx, sy) = preprocess(read_micrograph(source), diameter_px, settings, light_particles)
     write_mrc(out, working, (pixel_size * sx, pixel_size * sy))
 
 
-def detect_files(sources: Sequence[PathLike], outs: Sequence[PathLike], model: PathLike, device: str = "auto", threads: int = 1) -> None:
+def detect_files(
+    sources: Sequence[PathLike], outs: Sequence[PathLike], model: PathLike, device: str = "auto", threads: int = 1
+) -> None:
     """Centre maps of preprocessed micrographs, loading the detector once."""
     set_threads(threads)
     torch_device = choose_device(device)
@@ -48,10 +65,14 @@ def detect_files(sources: Sequence[PathLike], outs: Sequence[PathLike], model: P
         write_mrc(out, detect(network, working, torch_device), pixel_size)
 
 
-def _scale(path: PathLike, pixel_size: np.ndarray | tuple[float, float], input_pixel_size: float) -> tuple[float, float]:
+def _scale(
+    path: PathLike, pixel_size: np.ndarray | tuple[float, float], input_pixel_size: float
+) -> tuple[float, float]:
     sx, sy = (float(p) / input_pixel_size for p in pixel_size)
     if not (sx > 0 and sy > 0):
-        raise InputError(path, f"header pixel size {tuple(pixel_size)} is not positive; was it written by drpnet preprocess?")
+        raise InputError(
+            path, f"header pixel size {tuple(pixel_size)} is not positive; was it written by drpnet preprocess?"
+        )
     return sx, sy
 
 
@@ -90,7 +111,13 @@ def crop_file(preprocessed: PathLike, candidates: PathLike, out: PathLike, pixel
 
 
 def classify_file(
-    patches: PathLike, candidates: PathLike, out: PathLike, model: PathLike, cutoff: float | None = None, device: str = "auto", threads: int = 1
+    patches: PathLike,
+    candidates: PathLike,
+    out: PathLike,
+    model: PathLike,
+    cutoff: float | None = None,
+    device: str = "auto",
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Final picks: candidates whose patch the classifier scores at or above the cutoff (default: the model's)."""
     set_threads(threads)
@@ -109,7 +136,11 @@ def classify_file(
 
 
 def evaluate_picks(
-    pick_files: dict[str, PathLike], truth_files: dict[str, PathLike], diameter_px: float, radius: float = 0.2, out: PathLike | None = None
+    pick_files: dict[str, PathLike],
+    truth_files: dict[str, PathLike],
+    diameter_px: float,
+    radius: float = 0.2,
+    out: PathLike | None = None,
 ) -> pd.DataFrame:
     """Scores per micrograph and pooled (last row, micrograph ``"all"``) at the picks' own threshold.
 

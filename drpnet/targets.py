@@ -29,7 +29,7 @@ def distance_target(shape: tuple[int, int], centres: np.ndarray, radius: float) 
     reach = int(np.ceil(radius))
     offsets = np.arange(-reach, reach + 1)
     for x, y in np.asarray(centres, dtype=float).reshape(-1, 2):
-        column, row = int(round(x)), int(round(y))
+        column, row = round(x), round(y)
         rows = np.clip(row + offsets, 0, shape[0] - 1)
         columns = np.clip(column + offsets, 0, shape[1] - 1)
         distance = np.hypot(columns[None, :] - x, rows[:, None] - y)

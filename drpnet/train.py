@@ -86,7 +86,9 @@ def labelled_example(
     return Example(str(micrograph), working, centres, box, "real")
 
 
-def simulated_examples(count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)) -> list[Example]:
+def simulated_examples(
+    count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)
+) -> list[Example]:
     """``count`` preprocessed simulated micrographs of varied look, reproducible from ``seed``."""
     rng = np.random.default_rng(seed)
     examples = []
@@ -122,7 +124,9 @@ def _dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return torch.flip(batch, dims=(-1,)) if rng.random() < 0.5 else batch
 
 
-def _sample_crop(example: Example, target: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator) -> torch.Tensor:
+def _sample_crop(
+    example: Example, target: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator
+) -> torch.Tensor:
     """A random ``(3, size, size)`` stack of image, target and loss mask (zero-padded if the image is small)."""
     stack = np.stack([example.image, target, mask])
     pad_rows, pad_columns = max(0, size - stack.shape[1]), max(0, size - stack.shape[2])
@@ -135,7 +139,7 @@ def _sample_crop(example: Example, target: np.ndarray, mask: np.ndarray, size: i
 
 def _loss_mask(example: Example, margin: float) -> np.ndarray:
     mask = np.zeros(example.image.shape, dtype=np.float32)
-    x0, y0, x1, y1 = (int(round(v)) for v in example.labelled)
+    x0, y0, x1, y1 = (round(v) for v in example.labelled)
     mask[max(0, y0 - int(margin)) : y1 + 1 + int(margin), max(0, x0 - int(margin)) : x1 + 1 + int(margin)] = 1.0
     return mask
 
@@ -169,7 +173,9 @@ def validation_f1(
         found_true = ((scores[None, :] >= thresholds[:, None]) & hits[None, :]).sum(axis=1)
         precision = np.divide(found_true, kept, out=np.zeros(len(thresholds)), where=kept > 0)
         recall = found_true / max(1, n_truth[group])
-        curves[group] = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(thresholds)), where=precision + recall > 0)
+        curves[group] = np.divide(
+            2 * precision * recall, precision + recall, out=np.zeros(len(thresholds)), where=precision + recall > 0
+        )
     mean_f1 = np.mean(list(curves.values()), axis=0)
     best = int(np.argmax(mean_f1))
     return float(mean_f1[best]), float(thresholds[best]), {group: float(curve[best]) for group, curve in curves.items()}
@@ -204,9 +210,13 @@ def train_detector(
     for step in progress:
         model.train()
         chosen = rng.choice(len(train), size=settings.batch, p=weights)
-        batch = torch.stack([_dihedral(_sample_crop(train[i], targets[i], masks[i], settings.crop, rng), rng) for i in chosen]).to(device)
+        batch = torch.stack(
+            [_dihedral(_sample_crop(train[i], targets[i], masks[i], settings.crop, rng), rng) for i in chosen]
+        ).to(device)
         prediction = model(batch[:, :1])
-        loss = (F.mse_loss(prediction, batch[:, 1:2], reduction="none") * batch[:, 2:3]).sum() / batch[:, 2:3].sum().clamp(min=1)
+        loss = (F.mse_loss(prediction, batch[:, 1:2], reduction="none") * batch[:, 2:3]).sum() / batch[
+            :, 2:3
+        ].sum().clamp(min=1)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -215,8 +225,18 @@ def train_detector(
         progress.set_postfix(loss=f"{running:.4f}", refresh=False)
         if step % settings.validate_every == 0 or step == settings.steps:
             f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
-            history.append({"step": step, "loss": running, "val_f1": f1, "threshold": threshold, **{f"val_f1_{g}": v for g, v in per_group.items()}})
-            log.info("step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group)
+            history.append(
+                {
+                    "step": step,
+                    "loss": running,
+                    "val_f1": f1,
+                    "threshold": threshold,
+                    **{f"val_f1_{g}": v for g, v in per_group.items()},
+                }
+            )
+            log.info(
+                "step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group
+            )
             if f1 > best_f1:
                 best_f1 = f1
                 info = ModelInfo(
@@ -224,7 +244,12 @@ def train_detector(
                     architecture=settings.architecture,
                     preprocess=asdict(preprocess_settings),
                     threshold=threshold,
-                    training={"settings": asdict(settings), "step": step, "validation_f1": per_group, **(description or {})},
+                    training={
+                        "settings": asdict(settings),
+                        "step": step,
+                        "validation_f1": per_group,
+                        **(description or {}),
+                    },
                 )
                 checkpoint.save(out, model, info)
     return pd.DataFrame(history)
@@ -242,20 +267,40 @@ class ClassifierTraining:
 
 
 def classifier_patches(
-    examples: Sequence[Example], detector: nn.Module, threshold: float, working_radius: float, peaks: PeakSettings, device: torch.device, rng: np.random.Generator
+    examples: Sequence[Example],
+    detector: nn.Module,
+    threshold: float,
+    working_radius: float,
+    peaks: PeakSettings,
+    device: torch.device,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Patches and labels: true centres are positives; detector peaks far from any label, and random background, negatives."""
+    """Patches and labels: true centres are positives; unmatched detector peaks and random background are negatives."""
     diameter = 2 * working_radius
     patches, labels = [], []
     for example in examples:
-        found = find_peaks(detect(detector, example.image, device), threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
+        found = find_peaks(
+            detect(detector, example.image, device),
+            threshold,
+            peaks.min_distance * diameter,
+            peaks.edge * diameter,
+            peaks.sigma,
+        )
         xy = found[["x", "y"]].to_numpy(float)
         inside = example.inside(xy)
-        false = xy[inside][match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * diameter) < 0]
+        false = xy[inside][
+            match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * diameter) < 0
+        ]
         x0, y0, x1, y1 = example.labelled
         background = rng.uniform([x0, y0], [x1, y1], size=(len(example.centres) // 2 + 1, 2))
         if len(example.centres):
-            distance = np.min(np.hypot(background[:, None, 0] - example.centres[None, :, 0], background[:, None, 1] - example.centres[None, :, 1]), axis=1)
+            distance = np.min(
+                np.hypot(
+                    background[:, None, 0] - example.centres[None, :, 0],
+                    background[:, None, 1] - example.centres[None, :, 1],
+                ),
+                axis=1,
+            )
             background = background[distance > working_radius]
         for points, label in ((example.centres, 1), (false, 0), (background, 0)):
             if len(points):
@@ -294,11 +339,15 @@ def train_classifier(
     detector = prepare(detector_model, device)
     radius = detector_info.preprocess_settings.working_radius
     peaks = PeakSettings(**detector_info.training.get("settings", {}).get("peaks", {}))
-    patches, labels = classifier_patches(train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng)
+    patches, labels = classifier_patches(
+        train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng
+    )
     log.info("classifier training patches: %d particles, %d background", int(labels.sum()), int((labels == 0).sum()))
     model = PatchClassifier().to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
-    class_weights = torch.tensor([len(labels) / max(1, (labels == c).sum()) for c in (0, 1)], dtype=torch.float32, device=device)
+    class_weights = torch.tensor(
+        [len(labels) / max(1, (labels == c).sum()) for c in (0, 1)], dtype=torch.float32, device=device
+    )
     history, running = [], 0.0
     for step in tqdm(range(1, settings.steps + 1), desc="classifier", mininterval=5):
         model.train()
@@ -314,11 +363,19 @@ def train_classifier(
     model.eval()
     probabilities, hits, n_truth = [], [], 0
     for example in validation:
-        found = find_peaks(detect(detector, example.image, device), detector_info.threshold, peaks.min_distance * 2 * radius, peaks.edge * 2 * radius, peaks.sigma)
+        found = find_peaks(
+            detect(detector, example.image, device),
+            detector_info.threshold,
+            peaks.min_distance * 2 * radius,
+            peaks.edge * 2 * radius,
+            peaks.sigma,
+        )
         xy = found[["x", "y"]].to_numpy(float)
         inside = example.inside(xy)
         probabilities.append(score_patches(model, crop_patches(example.image, xy[inside], CLASSIFIER_PATCH), device))
-        hits.append(match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * 2 * radius) >= 0)
+        hits.append(
+            match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * 2 * radius) >= 0
+        )
         n_truth += len(example.centres)
     cutoff, f1 = best_cutoff(np.concatenate(probabilities), np.concatenate(hits), n_truth)
     log.info("classifier cutoff %.2f gives validation F1 %.3f", cutoff, f1)
@@ -327,7 +384,12 @@ def train_classifier(
         architecture="drpnet",
         preprocess=detector_info.preprocess,
         threshold=cutoff,
-        training={"settings": asdict(settings), "validation_f1": f1, "detector": str(detector_path), **(description or {})},
+        training={
+            "settings": asdict(settings),
+            "validation_f1": f1,
+            "detector": str(detector_path),
+            **(description or {}),
+        },
     )
     checkpoint.save(out, model, info)
     history.append({"step": settings.steps, "loss": running, "val_f1": f1, "cutoff": cutoff})

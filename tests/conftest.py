@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "empiar10017"
 
 
-def dark_blobs(shape: tuple[int, int], centres: np.ndarray, radius: float, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+def dark_blobs(
+    shape: tuple[int, int], centres: np.ndarray, radius: float, noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
     """A micrograph of dark Gaussian discs at ``centres`` ``(x, y)`` on a flat background."""
     rows, columns = np.mgrid[: shape[0], : shape[1]]
     image = np.full(shape, 100.0)
@@ -30,7 +32,11 @@ def blob_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
     rng = np.random.default_rng(3)
     grid = np.array([(x, y) for x in (150, 300, 450, 600, 750) for y in (150, 300, 450)], dtype=float)[:12]
     centres = grid + rng.uniform(-20, 20, size=grid.shape)
-    return dark_blobs((600, 900), centres, 25.0, noise=2.0), pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]}), 50.0
+    return (
+        dark_blobs((600, 900), centres, 25.0, noise=2.0),
+        pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]}),
+        50.0,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,9 @@ def test_picks_on_a_raw_looking_simulated_micrograph(picker, simulated_micrograp
 def test_a_particle_at_x_y_is_reported_at_x_y(detector_only, blob_micrograph):
     image, truth, diameter = blob_micrograph
     picks = detector_only.pick(image, diameter).picks
-    distances = np.hypot(picks["x"].to_numpy()[:, None] - truth["x"].to_numpy(), picks["y"].to_numpy()[:, None] - truth["y"].to_numpy())
+    distances = np.hypot(
+        picks["x"].to_numpy()[:, None] - truth["x"].to_numpy(), picks["y"].to_numpy()[:, None] - truth["y"].to_numpy()
+    )
     assert np.all(distances.min(axis=0) < 0.1 * diameter), "every particle needs a pick within 5 px"
 
 
@@ -51,7 +53,9 @@ def test_classifier_only_removes_candidates(picker, simulated_micrograph):
     image, _, diameter = simulated_micrograph
     result = picker.pick(image, diameter)
     assert len(result.picks) <= len(result.candidates)
-    assert set(map(tuple, result.picks[["x", "y"]].to_numpy())) <= set(map(tuple, result.candidates[["x", "y"]].to_numpy()))
+    assert set(map(tuple, result.picks[["x", "y"]].to_numpy())) <= set(
+        map(tuple, result.candidates[["x", "y"]].to_numpy())
+    )
     assert (result.picks["probability"] >= picker.cutoff).all()
 
 

@@ -21,13 +21,32 @@ def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     settings = SimulationSettings(shape=(640, 800), pixel_size=1.5, diameter=105.0, n_particles=40, snr=0.1, junk=1)
     for index in range(2):
-        write_simulated(str(root / "mics" / f"m{index}.mrc"), str(root / "truth" / f"m{index}.star"), index, 4, settings)
+        write_simulated(
+            str(root / "mics" / f"m{index}.mrc"), str(root / "truth" / f"m{index}.star"), index, 4, settings
+        )
     return root
 
 
 def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     mics = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
-    assert main(["pick", *mics, "--diameter", "70", "--pixel-size", "1.5", "--out", str(tmp_path), "--box", "--threads", "2"]) == 0
+    assert (
+        main(
+            [
+                "pick",
+                *mics,
+                "--diameter",
+                "70",
+                "--pixel-size",
+                "1.5",
+                "--out",
+                str(tmp_path),
+                "--box",
+                "--threads",
+                "2",
+            ]
+        )
+        == 0
+    )
     listing = (tmp_path / "autopick.star").read_text()
     assert "data_coordinate_files" in listing and "_rlnMicrographCoordinates" in listing and mics[0] in listing
     picks = read_coordinates(tmp_path / "picks" / "m0.star")
@@ -37,7 +56,22 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     box = np.loadtxt(tmp_path / "box" / "m0.box", ndmin=2)
     np.testing.assert_allclose(box[:, 0] + 105 / 2, picks["x"], atol=1)
     assert (box[:, 2] == 105).all()
-    assert main(["evaluate", "--picks", str(tmp_path / "picks"), "--truth", str(dataset / "truth"), "--diameter", "70", "--out", str(tmp_path / "e.tsv")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--picks",
+                str(tmp_path / "picks"),
+                "--truth",
+                str(dataset / "truth"),
+                "--diameter",
+                "70",
+                "--out",
+                str(tmp_path / "e.tsv"),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert table["micrograph"].tolist() == ["m0", "m1", "all"]
     assert table.iloc[-1]["f1"] > 0.6
@@ -50,8 +84,32 @@ def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):
     assert main(["preprocess", mic, *common, "--out-dir", str(tmp_path / "pre")]) == 0
     assert main(["detect", str(tmp_path / "pre" / "m1.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
     assert main(["peaks", str(tmp_path / "maps" / "m1.mrc"), *common, "--out-dir", str(tmp_path / "cand")]) == 0
-    assert main(["crop", str(tmp_path / "pre" / "m1.mrc"), str(tmp_path / "cand" / "m1.star"), "--pixel-size", "1.5", "--out", str(tmp_path / "m1.mrcs")]) == 0
-    assert main(["classify", str(tmp_path / "m1.mrcs"), str(tmp_path / "cand" / "m1.star"), "--out", str(tmp_path / "m1.star")]) == 0
+    assert (
+        main(
+            [
+                "crop",
+                str(tmp_path / "pre" / "m1.mrc"),
+                str(tmp_path / "cand" / "m1.star"),
+                "--pixel-size",
+                "1.5",
+                "--out",
+                str(tmp_path / "m1.mrcs"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "classify",
+                str(tmp_path / "m1.mrcs"),
+                str(tmp_path / "cand" / "m1.star"),
+                "--out",
+                str(tmp_path / "m1.star"),
+            ]
+        )
+        == 0
+    )
     staged, whole = read_coordinates(tmp_path / "m1.star"), read_coordinates(tmp_path / "whole" / "picks" / "m1.star")
     assert len(whole) > 10
     np.testing.assert_allclose(staged.to_numpy(), whole.to_numpy(), atol=1e-4)
@@ -66,8 +124,14 @@ def test_png_and_mrc_of_the_same_micrograph_give_the_same_picks(tmp_path, datase
     Image.fromarray(scaled).save(tmp_path / "m0.png")
     write_mrc(tmp_path / "m0.mrc", scaled.astype(np.float32), (1.5, 1.5))
     for name in ("m0.png", "m0.mrc"):
-        assert main(["pick", str(tmp_path / name), "--diameter", "70", "--out", str(tmp_path / name.replace(".", "_"))]) == 0
-    png, mrc_picks = read_coordinates(tmp_path / "m0_png" / "picks" / "m0.star"), read_coordinates(tmp_path / "m0_mrc" / "picks" / "m0.star")
+        assert (
+            main(["pick", str(tmp_path / name), "--diameter", "70", "--out", str(tmp_path / name.replace(".", "_"))])
+            == 0
+        )
+    png, mrc_picks = (
+        read_coordinates(tmp_path / "m0_png" / "picks" / "m0.star"),
+        read_coordinates(tmp_path / "m0_mrc" / "picks" / "m0.star"),
+    )
     np.testing.assert_allclose(png.to_numpy(), mrc_picks.to_numpy(), atol=1e-4)
 
 
@@ -75,10 +139,23 @@ def test_a_corrupt_micrograph_is_named_and_earlier_results_are_kept(tmp_path, da
     good = dataset / "mics" / "m0.mrc"
     bad = tmp_path / "broken.mrc"
     bad.write_bytes(good.read_bytes()[:5000])
-    write_coordinates(tmp_path / "out" / "picks" / "broken.star", pd.DataFrame({"x": [1.0], "y": [2.0], "score": [0.5]}))
+    write_coordinates(
+        tmp_path / "out" / "picks" / "broken.star", pd.DataFrame({"x": [1.0], "y": [2.0], "score": [0.5]})
+    )
     before = (tmp_path / "out" / "picks" / "broken.star").read_bytes()
     process = subprocess.run(
-        [sys.executable, "-m", "drpnet.cli", "pick", str(good), str(bad), "--diameter", "70", "--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "-m",
+            "drpnet.cli",
+            "pick",
+            str(good),
+            str(bad),
+            "--diameter",
+            "70",
+            "--out",
+            str(tmp_path / "out"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -93,5 +170,19 @@ def test_stage_refuses_a_map_preprocessed_for_another_radius(tmp_path, dataset):
     mic = str(dataset / "mics" / "m0.mrc")
     assert main(["preprocess", mic, "--diameter", "70", "--pixel-size", "1.5", "--out-dir", str(tmp_path / "pre")]) == 0
     assert main(["detect", str(tmp_path / "pre" / "m0.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
-    assert main(["peaks", str(tmp_path / "maps" / "m0.mrc"), "--diameter", "140", "--pixel-size", "1.5", "--out-dir", str(tmp_path / "c")]) == 2
+    assert (
+        main(
+            [
+                "peaks",
+                str(tmp_path / "maps" / "m0.mrc"),
+                "--diameter",
+                "140",
+                "--pixel-size",
+                "1.5",
+                "--out-dir",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 2
+    )
     assert not (tmp_path / "c" / "m0.star").exists()

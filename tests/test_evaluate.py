@@ -73,7 +73,10 @@ def test_curve_and_average_precision_by_hand():
 
 def test_pooled_scores_never_match_across_micrographs():
     truth = {"a": pd.DataFrame({"x": [5.0], "y": [5.0]}), "b": pd.DataFrame({"x": [50.0], "y": [50.0]})}
-    picks = {"a": pd.DataFrame({"x": [50.0], "y": [50.0], "score": [1.0]}), "b": pd.DataFrame({"x": [50.0], "y": [50.0], "score": [1.0]})}
+    picks = {
+        "a": pd.DataFrame({"x": [50.0], "y": [50.0], "score": [1.0]}),
+        "b": pd.DataFrame({"x": [50.0], "y": [50.0], "score": [1.0]}),
+    }
     per_micrograph, pooled = score_dataset(picks, truth, radius=2.0)
     assert per_micrograph["true_positives"].tolist() == [0, 1]
     assert (pooled.true_positives, pooled.n_picks, pooled.n_truth) == (1, 2, 2)
@@ -89,5 +92,8 @@ def test_threshold_restricts_precision_recall_but_not_the_curve():
 def test_permutations_of_equal_scores_do_not_change_counts():
     truth = pd.DataFrame({"x": [0.0, 4.0], "y": [0.0, 0.0]})
     base = [(2.0, 0.0), (1.0, 0.0), (3.0, 0.0)]
-    counts = {score(pd.DataFrame({"x": [p[0] for p in order], "y": 0.0, "score": 1.0}), truth, 2.5).true_positives for order in itertools.permutations(base)}
+    counts = {
+        score(pd.DataFrame({"x": [p[0] for p in order], "y": 0.0, "score": 1.0}), truth, 2.5).true_positives
+        for order in itertools.permutations(base)
+    }
     assert counts == {2}

@@ -9,7 +9,15 @@ import pytest
 import tifffile
 from PIL import Image
 
-from drpnet.io import InputError, atomic_path, read_coordinates, read_micrograph, read_mrc_with_pixel_size, write_coordinates, write_mrc
+from drpnet.io import (
+    InputError,
+    atomic_path,
+    read_coordinates,
+    read_micrograph,
+    read_mrc_with_pixel_size,
+    write_coordinates,
+    write_mrc,
+)
 
 
 @pytest.fixture
@@ -109,3 +117,9 @@ def test_failed_write_leaves_neither_partial_file_nor_temporary(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "earlier result"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    write_coordinates(tmp_path / "p.star", pd.DataFrame({"x": [1.0], "y": [2.0], "score": [0.5]}))
+    (tmp_path / "reference").write_text("")
+    assert (tmp_path / "p.star").stat().st_mode == (tmp_path / "reference").stat().st_mode

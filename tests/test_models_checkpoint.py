@@ -40,7 +40,7 @@ def test_checkpoint_round_trip_keeps_weights_and_metadata(tmp_path):
     checkpoint.save(tmp_path / "d.pt", model, info)
     loaded, loaded_info = checkpoint.load(tmp_path / "d.pt", "detector")
     assert loaded_info == info
-    for (name, tensor), (_, other) in zip(model.state_dict().items(), loaded.state_dict().items()):
+    for (name, tensor), (_, other) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(tensor, other), name
 
 
@@ -57,7 +57,7 @@ def test_wrong_kind_and_broken_files_are_refused(tmp_path):
 
 @pytest.mark.parametrize("kind", ["detector", "classifier"])
 def test_shipped_weights_load_and_say_how_they_were_made(kind):
-    model, info = checkpoint.load(checkpoint.PRETRAINED, kind)
+    _, info = checkpoint.load(checkpoint.PRETRAINED, kind)
     assert info.kind == kind
     assert 0.0 < info.threshold < 1.0
     assert info.preprocess["working_radius"] > 0

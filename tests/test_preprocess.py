@@ -41,7 +41,7 @@ def test_preprocess_reaches_the_working_radius_and_a_robust_unit_scale():
     assert np.median(working) == pytest.approx(0.0, abs=0.1)
     assert np.abs(working).max() <= settings.clip
     for x, y in centres / [sx, sy]:
-        assert working[int(round(y)), int(round(x))] < -2, "particles must come out dark"
+        assert working[round(y), round(x)] < -2, "particles must come out dark"
 
 
 def test_light_particles_are_inverted_to_dark():

@@ -12,7 +12,9 @@ from tests.conftest import SHARED_DATA
 
 pytestmark = [
     pytest.mark.realdata,
-    pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data not found at {SHARED_DATA} (../shared/data/empiar10017)"),
+    pytest.mark.skipif(
+        not SHARED_DATA.is_dir(), reason=f"real data not found at {SHARED_DATA} (../shared/data/empiar10017)"
+    ),
 ]
 
 DIAMETER = 108.0
@@ -31,7 +33,10 @@ def test_shipped_weights_were_not_trained_on_every_micrograph():
 def test_held_out_micrographs_are_picked_well():
     picker = Picker(device="cpu")
     names = held_out_micrographs()
-    picks = {name: picker.pick(read_micrograph(SHARED_DATA / "micrographs" / f"{name}.jpg"), DIAMETER).picks for name in names}
+    picks = {
+        name: picker.pick(read_micrograph(SHARED_DATA / "micrographs" / f"{name}.jpg"), DIAMETER).picks
+        for name in names
+    }
     truth = {name: read_coordinates(SHARED_DATA / "coords" / f"{name}.star") for name in names}
     per_micrograph, pooled = score_dataset(picks, truth, radius=0.2 * DIAMETER)
     # Measured 0.86 when the weights were made (see drpnet/pretrained/README.md); a drop below 0.82

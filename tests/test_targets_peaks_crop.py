@@ -15,7 +15,11 @@ def test_target_is_one_at_centres_and_falls_to_zero_at_the_disc_border():
     assert target[25, 20] == pytest.approx(1.0)
     assert target[25, 23] == pytest.approx((3 / 6) ** 2)
     assert target[25, 26] == 0.0 and target[25, 27] == 0.0
-    assert target.sum() == pytest.approx(np.sum([((6 - np.hypot(dx, dy)) / 6) ** 2 for dx in range(-6, 7) for dy in range(-6, 7) if np.hypot(dx, dy) < 6]))
+    assert target.sum() == pytest.approx(
+        np.sum(
+            [((6 - np.hypot(dx, dy)) / 6) ** 2 for dx in range(-6, 7) for dy in range(-6, 7) if np.hypot(dx, dy) < 6]
+        )
+    )
 
 
 def test_overlapping_discs_keep_separate_peaks():
@@ -31,7 +35,10 @@ def test_centres_near_the_border_are_clipped_not_lost():
 
 def peaks_map(centres, heights, shape=(80, 100), width=2.0):
     rows, columns = np.mgrid[: shape[0], : shape[1]]
-    return sum(h * np.exp(-((columns - x) ** 2 + (rows - y) ** 2) / (2 * width**2)) for (x, y), h in zip(centres, heights)).astype(np.float32)
+    return sum(
+        h * np.exp(-((columns - x) ** 2 + (rows - y) ** 2) / (2 * width**2))
+        for (x, y), h in zip(centres, heights, strict=True)
+    ).astype(np.float32)
 
 
 def test_peaks_are_found_strongest_first_above_the_threshold():

@@ -22,7 +22,9 @@ def run_snakemake(workdir: Path, config: dict, *arguments: str) -> tuple[int, st
     """Run the workflow in ``workdir`` with ``config``; the exit code and everything it printed."""
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    process = subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *arguments], capture_output=True, text=True, timeout=900)
+    process = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *arguments], capture_output=True, text=True, timeout=900
+    )
     return process.returncode, process.stdout + process.stderr
 
 
@@ -37,8 +39,12 @@ def demo_config(count: int = 1, **simulate) -> dict:
 
 
 def test_lint_is_clean():
-    process = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert "Congratulations, your workflow is in a good condition!" in process.stdout + process.stderr, process.stdout + process.stderr
+    process = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert "Congratulations, your workflow is in a good condition!" in process.stdout + process.stderr, (
+        process.stdout + process.stderr
+    )
 
 
 def test_default_config_dry_run_plans_the_whole_chain(tmp_path):
@@ -91,7 +97,9 @@ def test_bad_config_is_refused_before_anything_runs(tmp_path, change, message):
 
 
 def test_missing_micrographs_are_reported(tmp_path):
-    config = {"datasets": {"real": {"micrographs": str(tmp_path / "nowhere" / "*.mrc"), "pixel_size": 1.0, "diameter_px": 90}}}
+    config = {
+        "datasets": {"real": {"micrographs": str(tmp_path / "nowhere" / "*.mrc"), "pixel_size": 1.0, "diameter_px": 90}}
+    }
     code, output = run_snakemake(tmp_path, config, "-n")
     assert code != 0 and "no micrographs" in output
 
@@ -109,7 +117,9 @@ def test_small_run_end_to_end(tmp_path):
     evaluation = pd.read_csv(results / "evaluation.tsv", sep="\t").set_index("micrograph")
     assert evaluation.loc["all", "f1"] > 0.6, evaluation
     assert len(list((results / "box").glob("*.box"))) == 2
-    assert not (results / "preprocessed").exists() or not list((results / "preprocessed").iterdir()), "temporary files are removed"
+    assert not (results / "preprocessed").exists() or not list((results / "preprocessed").iterdir()), (
+        "temporary files are removed"
+    )
     for log in ("preprocess/sim_000.log", "detect/sim_000.log", "classify/sim_000.log"):
         assert (tmp_path / "logs" / "tiny" / log).is_file()
     assert "using detector" in (tmp_path / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
@@ -121,7 +131,9 @@ def test_small_run_end_to_end(tmp_path):
 def test_a_corrupt_micrograph_fails_its_own_jobs_only(tmp_path):
     mics = tmp_path / "mics"
     mics.mkdir()
-    code, output = run_snakemake(tmp_path / "sim", demo_config(count=1), "results/tiny/simulated/micrographs/sim_000.mrc")
+    code, output = run_snakemake(
+        tmp_path / "sim", demo_config(count=1), "results/tiny/simulated/micrographs/sim_000.mrc"
+    )
     assert code == 0, output[-2000:]
     good = tmp_path / "sim" / "results" / "tiny" / "simulated" / "micrographs" / "sim_000.mrc"
     shutil.copy(good, mics / "good.mrc")

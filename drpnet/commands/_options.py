@@ -18,9 +18,14 @@ def add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def add_diameter(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--diameter", type=float, required=True, help="particle diameter in pixels of the input micrographs")
     parser.add_argument(
-        "--pixel-size", type=float, default=1.0, help="input pixel size in Angstrom, written to MRC headers (default: 1)"
+        "--diameter", type=float, required=True, help="particle diameter in pixels of the input micrographs"
+    )
+    parser.add_argument(
+        "--pixel-size",
+        type=float,
+        default=1.0,
+        help="input pixel size in Angstrom, written to MRC headers (default: 1)",
     )
 
 

@@ -17,7 +17,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("candidates", help="the coordinate STAR the patches were cut for")
     parser.add_argument("--out", required=True, help="coordinate STAR of the kept picks")
     parser.add_argument("--model", default=PRETRAINED, help="classifier checkpoint (default: the shipped weights)")
-    parser.add_argument("--cutoff", type=float, default=None, help="smallest particle probability kept (default: the model's)")
+    parser.add_argument(
+        "--cutoff", type=float, default=None, help="smallest particle probability kept (default: the model's)"
+    )
     add_device(parser)
     add_threads(parser)
 

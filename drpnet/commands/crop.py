@@ -13,7 +13,9 @@ from drpnet.stages import crop_file
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("preprocessed", help="micrograph written by drpnet preprocess")
     parser.add_argument("candidates", help="coordinate STAR written by drpnet peaks")
-    parser.add_argument("--pixel-size", type=float, default=1.0, help="input pixel size in Angstrom (as given to preprocess)")
+    parser.add_argument(
+        "--pixel-size", type=float, default=1.0, help="input pixel size in Angstrom (as given to preprocess)"
+    )
     parser.add_argument("--out", required=True, help=".mrcs stack to write")
 
 

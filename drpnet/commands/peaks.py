@@ -15,10 +15,21 @@ from drpnet.stages import peaks_file
 
 def add_peak_options(parser: argparse.ArgumentParser) -> None:
     defaults = PeakSettings()
-    parser.add_argument("--threshold", type=float, default=None, help="smallest detector score kept (default: the model's)")
-    parser.add_argument("--min-distance", type=float, default=defaults.min_distance, help="smallest distance between picks, in diameters")
-    parser.add_argument("--edge", type=float, default=defaults.edge, help="picks closer to the border are dropped, in diameters")
-    parser.add_argument("--sigma", type=float, default=defaults.sigma, help="smoothing of the centre map, working pixels")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="smallest detector score kept (default: the model's)"
+    )
+    parser.add_argument(
+        "--min-distance",
+        type=float,
+        default=defaults.min_distance,
+        help="smallest distance between picks, in diameters",
+    )
+    parser.add_argument(
+        "--edge", type=float, default=defaults.edge, help="picks closer to the border are dropped, in diameters"
+    )
+    parser.add_argument(
+        "--sigma", type=float, default=defaults.sigma, help="smoothing of the centre map, working pixels"
+    )
 
 
 def peak_settings(args: argparse.Namespace) -> PeakSettings:

@@ -29,11 +29,17 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_diameter(parser)
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--model", default=PRETRAINED, help="detector checkpoint (default: the shipped weights)")
-    parser.add_argument("--classifier", default=PRETRAINED, help="classifier checkpoint, or 'none' to pick with the detector alone")
+    parser.add_argument(
+        "--classifier", default=PRETRAINED, help="classifier checkpoint, or 'none' to pick with the detector alone"
+    )
     parser.add_argument("--cutoff", type=float, default=None, help="classifier cutoff (default: the model's)")
-    parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background (negative stain)")
+    parser.add_argument(
+        "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"
+    )
     parser.add_argument("--box", action="store_true", help="also write EMAN .box files")
-    parser.add_argument("--box-size", type=float, default=1.5, help="box side for .box files, in diameters (default: 1.5)")
+    parser.add_argument(
+        "--box-size", type=float, default=1.5, help="box side for .box files, in diameters (default: 1.5)"
+    )
     add_peak_options(parser)
     add_device(parser)
     add_threads(parser)

@@ -16,11 +16,22 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs")
     add_diameter(parser)
     parser.add_argument("--out-dir", required=True, help="where to write <name>.mrc")
-    parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector checkpoint whose preprocessing to apply")
-    parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background (negative stain)")
+    parser.add_argument(
+        "--model", default=checkpoint.PRETRAINED, help="detector checkpoint whose preprocessing to apply"
+    )
+    parser.add_argument(
+        "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"
+    )
 
 
 def main(args: argparse.Namespace) -> None:
     settings = checkpoint.read_info(args.model, "detector").preprocess_settings
     for source in args.micrographs:
-        preprocess_file(source, out_path(args.out_dir, source, ".mrc"), args.diameter, args.pixel_size, settings, args.light_particles)
+        preprocess_file(
+            source,
+            out_path(args.out_dir, source, ".mrc"),
+            args.diameter,
+            args.pixel_size,
+            settings,
+            args.light_particles,
+        )

@@ -13,13 +13,17 @@ from drpnet.simulate import SimulationSettings, write_simulated
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     defaults = SimulationSettings()
-    parser.add_argument("--out", required=True, help="writes <out>/micrographs/sim_NNN.mrc and <out>/coordinates/sim_NNN.star")
+    parser.add_argument(
+        "--out", required=True, help="writes <out>/micrographs/sim_NNN.mrc and <out>/coordinates/sim_NNN.star"
+    )
     parser.add_argument("--count", type=int, default=3, help="number of micrographs")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same micrographs")
     parser.add_argument("--shape", type=int, nargs=2, default=defaults.shape, metavar=("ROWS", "COLUMNS"))
     parser.add_argument("--pixel-size", type=float, default=defaults.pixel_size, help="Angstrom per pixel")
     parser.add_argument("--diameter", type=float, default=defaults.diameter, help="particle diameter in Angstrom")
-    parser.add_argument("--particles", type=int, default=defaults.n_particles, help="particles per micrograph (at most)")
+    parser.add_argument(
+        "--particles", type=int, default=defaults.n_particles, help="particles per micrograph (at most)"
+    )
     parser.add_argument("--defocus", type=float, default=defaults.defocus, help="mean underfocus in micrometres")
     parser.add_argument("--snr", type=float, default=defaults.snr, help="mean signal-to-noise ratio per pixel")
     parser.add_argument("--junk", type=int, default=defaults.junk, help="ice contamination blobs per micrograph")
@@ -40,4 +44,10 @@ def main(args: argparse.Namespace) -> None:
     out = Path(args.out)
     for index in range(args.count):
         name = f"sim_{index:03d}"
-        write_simulated(str(out / "micrographs" / f"{name}.mrc"), str(out / "coordinates" / f"{name}.star"), index, args.seed, settings)
+        write_simulated(
+            str(out / "micrographs" / f"{name}.mrc"),
+            str(out / "coordinates" / f"{name}.star"),
+            index,
+            args.seed,
+            settings,
+        )

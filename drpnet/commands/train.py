@@ -17,7 +17,14 @@ from drpnet.detect import choose_device
 from drpnet.io import micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import ClassifierTraining, DetectorTraining, labelled_example, simulated_examples, train_classifier, train_detector
+from drpnet.train import (
+    ClassifierTraining,
+    DetectorTraining,
+    labelled_example,
+    simulated_examples,
+    train_classifier,
+    train_detector,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +33,23 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     detector, classifier = DetectorTraining(), ClassifierTraining()
     parser.add_argument("--micrographs", nargs="*", default=[], help="labelled micrographs")
     parser.add_argument("--coordinates", default=None, help="directory of <name>.star true coordinates")
-    parser.add_argument("--diameter", type=float, default=None, help="particle diameter in pixels of the labelled micrographs")
+    parser.add_argument(
+        "--diameter", type=float, default=None, help="particle diameter in pixels of the labelled micrographs"
+    )
     parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background")
     parser.add_argument("--validation", nargs="*", default=[], help="names of labelled micrographs kept for validation")
-    parser.add_argument("--exclude", nargs="*", default=[], help="names of labelled micrographs never used (a test set)")
+    parser.add_argument(
+        "--exclude", nargs="*", default=[], help="names of labelled micrographs never used (a test set)"
+    )
     parser.add_argument("--simulated", type=int, default=40, help="simulated training micrographs (default: 40)")
-    parser.add_argument("--simulated-validation", type=int, default=4, help="simulated validation micrographs (default: 4)")
+    parser.add_argument(
+        "--simulated-validation", type=int, default=4, help="simulated validation micrographs (default: 4)"
+    )
     parser.add_argument("--architecture", choices=("unet", "fcrn"), default=detector.architecture)
     parser.add_argument("--steps", type=int, default=detector.steps, help="detector training steps")
-    parser.add_argument("--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)")
+    parser.add_argument(
+        "--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", required=True, help="writes detector.pt, classifier.pt and their training logs")
     add_device(parser)
@@ -52,17 +67,27 @@ def main(args: argparse.Namespace) -> None:
     if unknown:
         raise SystemExit(f"--validation/--exclude name micrographs not given: {unknown}")
     examples = {
-        name: labelled_example(path, Path(args.coordinates) / f"{name}.star", args.diameter, settings, args.light_particles)
+        name: labelled_example(
+            path, Path(args.coordinates) / f"{name}.star", args.diameter, settings, args.light_particles
+        )
         for name, path in names.items()
         if name not in args.exclude
     }
-    train = [e for n, e in examples.items() if n not in args.validation] + simulated_examples(args.simulated, args.seed + 1, settings)
-    validation = [examples[n] for n in args.validation] + simulated_examples(args.simulated_validation, args.seed + 2, settings)
+    train = [e for n, e in examples.items() if n not in args.validation] + simulated_examples(
+        args.simulated, args.seed + 1, settings
+    )
+    validation = [examples[n] for n in args.validation] + simulated_examples(
+        args.simulated_validation, args.seed + 2, settings
+    )
     description = {
         "train_micrographs": sorted(set(examples) - set(args.validation)),
         "validation_micrographs": sorted(args.validation),
         "excluded_micrographs": sorted(args.exclude),
-        "simulated": {"train": args.simulated, "validation": args.simulated_validation, "seeds": [args.seed + 1, args.seed + 2]},
+        "simulated": {
+            "train": args.simulated,
+            "validation": args.simulated_validation,
+            "seeds": [args.seed + 1, args.seed + 2],
+        },
     }
     out = Path(args.out_dir)
     detector_settings = DetectorTraining(architecture=args.architecture, steps=args.steps, seed=args.seed)
@@ -70,5 +95,7 @@ def main(args: argparse.Namespace) -> None:
     write_table(out / "detector_training.tsv", history)
     if args.classifier_steps > 0:
         classifier_settings = ClassifierTraining(steps=args.classifier_steps, seed=args.seed)
-        history = train_classifier(train, validation, out / "detector.pt", classifier_settings, out / "classifier.pt", device, description)
+        history = train_classifier(
+            train, validation, out / "detector.pt", classifier_settings, out / "classifier.pt", device, description
+        )
         write_table(out / "classifier_training.tsv", history)

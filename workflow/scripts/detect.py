@@ -7,4 +7,10 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
-detect_files([snakemake.input.preprocessed], [snakemake.output[0]], snakemake.input.model, snakemake.params.device, snakemake.threads)
+detect_files(
+    [snakemake.input.preprocessed],
+    [snakemake.output[0]],
+    snakemake.input.model,
+    snakemake.params.device,
+    snakemake.threads,
+)

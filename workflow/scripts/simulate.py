@@ -8,4 +8,6 @@ if TYPE_CHECKING:
 
 log_to(snakemake.log[0])
 settings = SimulationSettings(**snakemake.params.settings)
-write_simulated(snakemake.output.micrograph, snakemake.output.coordinates, snakemake.params.index, snakemake.params.seed, settings)
+write_simulated(
+    snakemake.output.micrograph, snakemake.output.coordinates, snakemake.params.index, snakemake.params.seed, settings
+)
