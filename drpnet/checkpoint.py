@@ -18,7 +18,12 @@ from drpnet.models import PatchClassifier, build_detector
 from drpnet.preprocess import PreprocessSettings
 
 PRETRAINED = "pretrained"
-PRETRAINED_FILES = {"detector": "detector.pt", "classifier": "classifier.pt"}
+#: Shipped checkpoints by kind and name: ``pretrained`` is the default U-Net detector, ``pretrained-fcrn`` the
+#: published FCRN trained the same way.
+PRETRAINED_FILES = {
+    "detector": {PRETRAINED: "detector.pt", "pretrained-fcrn": "detector_fcrn.pt"},
+    "classifier": {PRETRAINED: "classifier.pt"},
+}
 
 
 @dataclass
@@ -71,14 +76,12 @@ def save(path: str | os.PathLike[str], model: nn.Module, info: ModelInfo) -> Non
         torch.save({"info": asdict(info), "state_dict": state}, temporary)
 
 
-def pretrained_path(kind: str) -> Path:
-    """The shipped checkpoint of ``kind`` (``"detector"`` or ``"classifier"``)."""
-    return Path(str(resources.files("drpnet.pretrained").joinpath(PRETRAINED_FILES[kind])))
-
-
 def resolve(path_or_name: str | os.PathLike[str], kind: str) -> Path:
-    """A checkpoint path: ``"pretrained"`` names the shipped weights, anything else is a file."""
-    return pretrained_path(kind) if str(path_or_name) == PRETRAINED else Path(path_or_name)
+    """A checkpoint path: a name in :data:`PRETRAINED_FILES` means shipped weights, anything else is a file."""
+    shipped = PRETRAINED_FILES[kind].get(str(path_or_name))
+    if shipped is None:
+        return Path(path_or_name)
+    return Path(str(resources.files("drpnet.pretrained").joinpath(shipped)))
 
 
 def read_info(path_or_name: str | os.PathLike[str], kind: str) -> ModelInfo:

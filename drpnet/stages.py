@@ -123,7 +123,7 @@ def classify_file(
     set_threads(threads)
     stack, _ = read_mrc_with_pixel_size(patches)
     table = read_coordinates(candidates)
-    stack = stack.reshape(-1, *stack.shape[-2:])[: len(table)] if len(table) else stack[:0]
+    stack = stack.reshape(-1, *stack.shape[-2:])  # a one-patch stack may read back as a single image
     if len(stack) != len(table):
         raise InputError(patches, f"holds {len(stack)} patches for {len(table)} candidates in {candidates}")
     torch_device = choose_device(device)

@@ -108,7 +108,7 @@ class DetectorTraining:
     """Detector training settings."""
 
     architecture: str = "unet"
-    steps: int = 1500
+    steps: int = 2000
     batch: int = 16
     crop: int = 128
     learning_rate: float = 2e-3
@@ -259,7 +259,7 @@ def train_detector(
 class ClassifierTraining:
     """Classifier training settings."""
 
-    steps: int = 600
+    steps: int = 2000
     batch: int = 64
     learning_rate: float = 1e-3
     candidate_fraction: float = 0.5  # candidates come from peaks above this fraction of the detector threshold

@@ -186,3 +186,17 @@ def test_stage_refuses_a_map_preprocessed_for_another_radius(tmp_path, dataset):
         == 2
     )
     assert not (tmp_path / "c" / "m0.star").exists()
+
+
+def test_classify_refuses_patches_that_do_not_belong_to_the_candidates(tmp_path):
+    write_mrc(tmp_path / "p.mrcs", np.zeros((3, 64, 64), np.float32), (1.0, 1.0))
+    write_coordinates(tmp_path / "c.star", pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, 2.0], "score": [0.5, 0.4]}))
+    code = main(["classify", str(tmp_path / "p.mrcs"), str(tmp_path / "c.star"), "--out", str(tmp_path / "o.star")])
+    assert code == 2 and not (tmp_path / "o.star").exists()
+
+
+def test_no_candidates_give_an_empty_but_valid_pick_file(tmp_path):
+    write_mrc(tmp_path / "p.mrcs", np.zeros((0, 64, 64), np.float32), (1.0, 1.0))
+    write_coordinates(tmp_path / "c.star", pd.DataFrame({"x": [], "y": [], "score": []}))
+    assert main(["classify", str(tmp_path / "p.mrcs"), str(tmp_path / "c.star"), "--out", str(tmp_path / "o.star")]) == 0
+    assert len(read_coordinates(tmp_path / "o.star")) == 0

@@ -1,9 +1,8 @@
 """Train a detector and a classifier on labelled micrographs plus simulated ones.
 
-Example (the shipped weights; see drpnet/pretrained/README.md):
-  drpnet train --micrographs ../shared/data/empiar10017/micrographs/*.jpg \
-      --coordinates ../shared/data/empiar10017/coords --diameter 108 \
-      --validation <names> --exclude <names> --simulated 40 --out-dir drpnet/pretrained
+Example (the exact commands that made the shipped weights are in drpnet/pretrained/README.md):
+  drpnet train --micrographs mics/*.jpg --coordinates coords/ --diameter 108 --validation mic_07 mic_12 \
+      --simulated 40 --detector-out detector.pt --classifier-out classifier.pt
 """
 
 from __future__ import annotations
@@ -51,7 +50,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out-dir", required=True, help="writes detector.pt, classifier.pt and their training logs")
+    parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
+    parser.add_argument("--classifier-out", default=None, help="also train a classifier and write it here")
     add_device(parser)
     add_threads(parser)
 
@@ -89,13 +89,14 @@ def main(args: argparse.Namespace) -> None:
             "seeds": [args.seed + 1, args.seed + 2],
         },
     }
-    out = Path(args.out_dir)
+    detector_out = Path(args.detector_out)
     detector_settings = DetectorTraining(architecture=args.architecture, steps=args.steps, seed=args.seed)
-    history = train_detector(train, validation, detector_settings, settings, out / "detector.pt", device, description)
-    write_table(out / "detector_training.tsv", history)
-    if args.classifier_steps > 0:
+    history = train_detector(train, validation, detector_settings, settings, detector_out, device, description)
+    write_table(detector_out.with_suffix(".tsv"), history)
+    if args.classifier_out:
+        classifier_out = Path(args.classifier_out)
         classifier_settings = ClassifierTraining(steps=args.classifier_steps, seed=args.seed)
         history = train_classifier(
-            train, validation, out / "detector.pt", classifier_settings, out / "classifier.pt", device, description
+            train, validation, detector_out, classifier_settings, classifier_out, device, description
         )
-        write_table(out / "classifier_training.tsv", history)
+        write_table(classifier_out.with_suffix(".tsv"), history)

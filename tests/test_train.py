@@ -1,0 +1,64 @@
+"""Training code on tiny generated data: it learns, keeps the best checkpoint and records how it was made."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from drpnet import checkpoint
+from drpnet.pick import PeakSettings
+from drpnet.preprocess import PreprocessSettings
+from drpnet.train import ClassifierTraining, DetectorTraining, Example, train_classifier, train_detector, validation_f1
+from tests.conftest import dark_blobs
+
+SETTINGS = PreprocessSettings(working_radius=6.0)
+
+
+def blob_example(seed: int) -> Example:
+    """A 96x96 working-scale micrograph with dark particles of radius 6 on a regular jittered grid."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([(x, y) for x in range(16, 90, 20) for y in range(16, 90, 20)], dtype=float)
+    centres = grid + rng.uniform(-3, 3, size=grid.shape)
+    image = dark_blobs((96, 96), centres, radius=6.0, noise=3.0, seed=seed)
+    image = (image - np.median(image)) / image.std()
+    return Example(f"blobs-{seed}", image.astype(np.float32), centres, (0.0, 0.0, 95.0, 95.0), "simulated")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    torch.set_num_threads(2)
+    out = tmp_path_factory.mktemp("models") / "detector.pt"
+    settings = DetectorTraining(architecture="fcrn", steps=60, batch=4, crop=48, validate_every=30, peaks={"edge": 0.5})
+    history = train_detector(
+        [blob_example(0), blob_example(1)], [blob_example(2)], settings, SETTINGS, out, torch.device("cpu")
+    )
+    return out, history
+
+
+def test_detector_learns_to_find_blobs(trained):
+    out, history = trained
+    assert history["step"].tolist() == [30, 60]
+    model, info = checkpoint.load(out, "detector")
+    peaks = PeakSettings(**info.training["settings"]["peaks"])
+    f1, _, _ = validation_f1(model, [blob_example(3)], 6.0, peaks, torch.device("cpu"))
+    assert f1 > 0.8
+    assert info.threshold == pytest.approx(history.loc[history["val_f1"].idxmax(), "threshold"])
+    assert info.preprocess["working_radius"] == 6.0
+    assert info.training["step"] == int(history.loc[history["val_f1"].idxmax(), "step"])
+
+
+def test_classifier_trains_on_detector_candidates_and_records_its_cutoff(trained, tmp_path):
+    detector, _ = trained
+    history = train_classifier(
+        [blob_example(0), blob_example(1)],
+        [blob_example(2)],
+        detector,
+        ClassifierTraining(steps=20, batch=8),
+        tmp_path / "classifier.pt",
+        torch.device("cpu"),
+    )
+    _, info = checkpoint.load(tmp_path / "classifier.pt", "classifier")
+    assert 0.0 <= info.threshold < 1.0
+    assert info.training["detector"] == str(detector)
+    assert history.iloc[-1]["val_f1"] > 0.5
