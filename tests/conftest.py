@@ -26,22 +26,21 @@ def dark_blobs(
     return image.astype(np.float32)
 
 
-@pytest.fixture
-def blob_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
-    """A non-square 600x900 micrograph with 12 isolated dark particles of diameter 50 px at non-integer centres."""
-    rng = np.random.default_rng(3)
-    grid = np.array([(x, y) for x in (150, 300, 450, 600, 750) for y in (150, 300, 450)], dtype=float)[:12]
-    centres = grid + rng.uniform(-20, 20, size=grid.shape)
-    return (
-        dark_blobs((600, 900), centres, 25.0, noise=2.0),
-        pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]}),
-        50.0,
-    )
-
-
 @pytest.fixture(scope="session")
 def simulated_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
-    """A raw-looking simulated 1024x768 micrograph (CTF, noise, junk) and its truth; diameter in px."""
-    settings = SimulationSettings(shape=(768, 1024), pixel_size=1.5, diameter=120.0, n_particles=60, snr=0.1, junk=2)
+    """A raw-looking simulated 1536x1024 micrograph (CTF, noise, junk) and its truth; diameter in px."""
+    settings = SimulationSettings(shape=(1024, 1536), pixel_size=1.5, diameter=120.0, n_particles=150, snr=0.1, junk=2)
     image, truth = simulate_micrograph(settings, np.random.default_rng(11))
     return image, truth, settings.diameter / settings.pixel_size
+
+
+def pickable(truth: pd.DataFrame, shape: tuple[int, int], diameter: float, edge: float = 1.2) -> pd.DataFrame:
+    """True centres at least ``edge`` diameters from the border: the picker skips the rest by design."""
+    margin = edge * diameter
+    inside = (
+        (truth.x >= margin)
+        & (truth.x <= shape[1] - 1 - margin)
+        & (truth.y >= margin)
+        & (truth.y <= shape[0] - 1 - margin)
+    )
+    return truth[inside].reset_index(drop=True)

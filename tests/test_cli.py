@@ -198,5 +198,7 @@ def test_classify_refuses_patches_that_do_not_belong_to_the_candidates(tmp_path)
 def test_no_candidates_give_an_empty_but_valid_pick_file(tmp_path):
     write_mrc(tmp_path / "p.mrcs", np.zeros((0, 64, 64), np.float32), (1.0, 1.0))
     write_coordinates(tmp_path / "c.star", pd.DataFrame({"x": [], "y": [], "score": []}))
-    assert main(["classify", str(tmp_path / "p.mrcs"), str(tmp_path / "c.star"), "--out", str(tmp_path / "o.star")]) == 0
+    assert (
+        main(["classify", str(tmp_path / "p.mrcs"), str(tmp_path / "c.star"), "--out", str(tmp_path / "o.star")]) == 0
+    )
     assert len(read_coordinates(tmp_path / "o.star")) == 0

@@ -120,7 +120,7 @@ def export_outputs():
 def all_targets():
     targets = []
     for dataset in MICROGRAPHS:
-        targets += expand(list(export_outputs().values()), dataset=dataset)
+        targets += expand([str(path) for path in export_outputs().values()], dataset=dataset)
         if truth_dir(dataset):
             targets.append(f"results/{dataset}/evaluation.tsv")
     return targets
