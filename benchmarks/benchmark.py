@@ -49,13 +49,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--detector", default="pretrained", help="detector checkpoint or shipped name (pretrained-fcrn)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     set_threads(args.threads)
     scratch = Path("/tmp/drpnet-benchmark")
     scratch.mkdir(exist_ok=True)
     path, diameter = (args.micrograph, args.diameter) if args.micrograph else default_micrograph(scratch)
-    picker = Picker(device=args.device)
+    picker = Picker(args.detector, device=args.device)
     memory_before = peak_rss_mib()
     times: dict[str, list[float]] = {
         stage: [] for stage in ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")
@@ -94,6 +95,7 @@ def main() -> None:
         "diameter_px": diameter,
         "threads": args.threads,
         "device": str(picker.device),
+        "detector": picker.detector_info.architecture,
         "repeats": args.repeats,
         "median_seconds": medians,
         "peak_rss_mib": peak_rss_mib(),
