@@ -38,7 +38,7 @@ def find_peaks(
     smooth = scipy.ndimage.gaussian_filter(centre_map, sigma) if sigma > 0 else centre_map
     window = max(3, int(2 * np.floor(min_distance) + 1))
     is_max = (smooth == scipy.ndimage.maximum_filter(smooth, size=window, mode="nearest")) & (smooth >= threshold)
-    rows, columns = np.nonzero(is_max)
+    rows, columns = _one_pixel_per_plateau(is_max)
     scores = smooth[rows, columns]
     inside = (
         (columns >= edge)
@@ -50,6 +50,15 @@ def find_peaks(
     xs, ys, ss = columns[inside][order].astype(float), rows[inside][order].astype(float), scores[inside][order]
     keep = _suppress_close(np.column_stack([xs, ys]), min_distance)
     return pd.DataFrame({"x": xs[keep], "y": ys[keep], "score": ss[keep].astype(float)})
+
+
+def _one_pixel_per_plateau(is_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the maxima, one per connected flat top (a flat map is one plateau, not millions of peaks)."""
+    labels, count = scipy.ndimage.label(is_max)
+    if count == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    pixels = np.asarray(scipy.ndimage.maximum_position(is_max, labels, np.arange(1, count + 1)), dtype=int)
+    return pixels[:, 0], pixels[:, 1]
 
 
 def _suppress_close(points: np.ndarray, min_distance: float) -> np.ndarray:

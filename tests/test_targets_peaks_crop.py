@@ -60,6 +60,11 @@ def test_peaks_near_edges_are_dropped():
     assert peaks[["x", "y"]].to_numpy().tolist() == [[50, 40]]
 
 
+def test_a_constant_map_gives_one_peak_not_one_per_pixel():
+    peaks = find_peaks(np.full((2000, 2000), 0.3, np.float32), threshold=0.0, min_distance=5, edge=0, sigma=1.0)
+    assert len(peaks) == 1
+
+
 def test_a_flat_plateau_gives_one_peak():
     centre_map = np.zeros((40, 40), np.float32)
     centre_map[18:21, 18:21] = 1.0
