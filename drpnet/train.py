@@ -144,6 +144,24 @@ def _loss_mask(example: Example, margin: float) -> np.ndarray:
     return mask
 
 
+def labelled_peaks(
+    model: nn.Module,
+    example: Example,
+    threshold: float,
+    working_radius: float,
+    peaks: PeakSettings,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, ``(n,)`` matched flags."""
+    diameter = 2 * working_radius
+    centre_map = detect(model, example.image, device)
+    found = find_peaks(centre_map, threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
+    xy = found[["x", "y"]].to_numpy(float)
+    inside = example.inside(xy)
+    xy, scores = xy[inside], found["score"].to_numpy(float)[inside]
+    return xy, scores, match(xy, scores, example.centres, MATCH_RADIUS * diameter) >= 0
+
+
 def validation_f1(
     model: nn.Module, examples: Sequence[Example], working_radius: float, peaks: PeakSettings, device: torch.device
 ) -> tuple[float, float, dict[str, float]]:
@@ -152,16 +170,10 @@ def validation_f1(
     Every group (real, simulated) counts equally, so the threshold suits raw and denoised data alike.
     """
     model.eval()
-    diameter = 2 * working_radius
     groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     n_truth: dict[str, int] = {}
     for example in examples:
-        centre_map = detect(model, example.image, device)
-        found = find_peaks(centre_map, 0.0, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
-        xy = found[["x", "y"]].to_numpy(float)
-        inside = example.inside(xy)
-        scores = found["score"].to_numpy(float)[inside]
-        hits = match(xy[inside], scores, example.centres, MATCH_RADIUS * diameter) >= 0
+        _, scores, hits = labelled_peaks(model, example, 0.0, working_radius, peaks, device)
         groups.setdefault(example.group, []).append((scores, hits))
         n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
     thresholds = np.linspace(0.02, 0.9, 89)
@@ -276,21 +288,10 @@ def classifier_patches(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Patches and labels: true centres are positives; unmatched detector peaks and random background are negatives."""
-    diameter = 2 * working_radius
     patches, labels = [], []
     for example in examples:
-        found = find_peaks(
-            detect(detector, example.image, device),
-            threshold,
-            peaks.min_distance * diameter,
-            peaks.edge * diameter,
-            peaks.sigma,
-        )
-        xy = found[["x", "y"]].to_numpy(float)
-        inside = example.inside(xy)
-        false = xy[inside][
-            match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * diameter) < 0
-        ]
+        xy, _, hits = labelled_peaks(detector, example, threshold, working_radius, peaks, device)
+        false = xy[~hits]
         x0, y0, x1, y1 = example.labelled
         background = rng.uniform([x0, y0], [x1, y1], size=(len(example.centres) // 2 + 1, 2))
         if len(example.centres):
@@ -363,19 +364,9 @@ def train_classifier(
     model.eval()
     probabilities, hits, n_truth = [], [], 0
     for example in validation:
-        found = find_peaks(
-            detect(detector, example.image, device),
-            detector_info.threshold,
-            peaks.min_distance * 2 * radius,
-            peaks.edge * 2 * radius,
-            peaks.sigma,
-        )
-        xy = found[["x", "y"]].to_numpy(float)
-        inside = example.inside(xy)
-        probabilities.append(score_patches(model, crop_patches(example.image, xy[inside], CLASSIFIER_PATCH), device))
-        hits.append(
-            match(xy[inside], found["score"].to_numpy()[inside], example.centres, MATCH_RADIUS * 2 * radius) >= 0
-        )
+        xy, _, matched = labelled_peaks(detector, example, detector_info.threshold, radius, peaks, device)
+        probabilities.append(score_patches(model, crop_patches(example.image, xy, CLASSIFIER_PATCH), device))
+        hits.append(matched)
         n_truth += len(example.centres)
     cutoff, f1 = best_cutoff(np.concatenate(probabilities), np.concatenate(hits), n_truth)
     log.info("classifier cutoff %.2f gives validation F1 %.3f", cutoff, f1)
