@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--detector", default="pretrained", help="detector checkpoint or shipped name (pretrained-fcrn)")
+    parser.add_argument("--detector", default="pretrained", help="checkpoint or shipped name (pretrained-fcrn)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     set_threads(args.threads)

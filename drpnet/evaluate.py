@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,28 +88,15 @@ def precision_recall_curve(scores: np.ndarray, is_true: np.ndarray, n_truth: int
     )
 
 
-def score(picks: pd.DataFrame, truth: pd.DataFrame, radius: float, threshold: float = -np.inf) -> Scores:
-    """Score picks (columns ``x``, ``y``, ``score``) against truth (``x``, ``y``) at ``threshold``.
-
-    The precision-recall curve, average precision and best F1 use every pick; precision, recall
-    and F1 use the picks with ``score >= threshold``.
-    """
-    xy, truth_xy = picks[["x", "y"]].to_numpy(float), truth[["x", "y"]].to_numpy(float)
-    scores = picks["score"].to_numpy(float)
-    matched = match(xy, scores, truth_xy, radius)
-    return _summarise(xy, scores, matched, truth_xy, threshold)
-
-
-def _summarise(
-    xy: np.ndarray, scores: np.ndarray, matched: np.ndarray, truth_xy: np.ndarray, threshold: float
-) -> Scores:
+def _summarise(matches: Matches, threshold: float) -> Scores:
+    xy, scores, matched, truth_xy = matches.picks, matches.scores, matches.matched, matches.truth
     n_truth = len(truth_xy)
     kept = scores >= threshold
     hits = matched >= 0
     true_positives = int((hits & kept).sum())
     precision = true_positives / int(kept.sum()) if kept.any() else 0.0
     recall = true_positives / n_truth if n_truth else 0.0
-    curve = precision_recall_curve(scores, hits, n_truth)
+    curve = matches.curve()
     average_precision = float(np.sum(np.diff(np.r_[0.0, curve["recall"]]) * curve["precision"])) if n_truth else 0.0
     best = curve["f1"].idxmax() if len(curve) else None
     errors = np.hypot(*(xy[hits & kept] - truth_xy[matched[hits & kept]]).T) if true_positives else np.zeros(0)
@@ -126,10 +114,71 @@ def _summarise(
     )
 
 
-def score_dataset(
-    picks: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], radius: float, threshold: float = -np.inf
-) -> tuple[pd.DataFrame, Scores]:
-    """Score each micrograph and all of them pooled (matching never crosses micrographs).
+@dataclass(frozen=True)
+class Matches:
+    """Picks matched to true centres.
+
+    Attributes
+    ----------
+    picks
+        ``(n, 2)`` picked ``(x, y)``.
+    scores
+        ``(n,)`` pick scores.
+    matched
+        ``(n,)`` index into ``truth`` of each pick's match, or -1.
+    truth
+        ``(m, 2)`` true ``(x, y)``.
+    """
+
+    picks: np.ndarray
+    scores: np.ndarray
+    matched: np.ndarray
+    truth: np.ndarray
+
+    @classmethod
+    def of(cls, picks: pd.DataFrame, truth: pd.DataFrame, radius: float) -> Matches:
+        """Match picks (columns ``x``, ``y``, ``score``) to truth (``x``, ``y``) within ``radius``."""
+        xy, truth_xy = picks[["x", "y"]].to_numpy(float), truth[["x", "y"]].to_numpy(float)
+        scores = picks["score"].to_numpy(float)
+        return cls(xy, scores, match(xy, scores, truth_xy, radius), truth_xy)
+
+    @classmethod
+    def pooled(cls, parts: Sequence[Matches]) -> Matches:
+        """Several micrographs' matches as one (matching never crosses micrographs)."""
+        offsets = np.cumsum([0] + [len(part.truth) for part in parts[:-1]])
+        return cls(
+            np.concatenate([part.picks for part in parts]) if parts else np.zeros((0, 2)),
+            np.concatenate([part.scores for part in parts]) if parts else np.zeros(0),
+            np.concatenate([np.where(p.matched >= 0, p.matched + o, -1) for p, o in zip(parts, offsets, strict=True)])
+            if parts
+            else np.zeros(0, dtype=int),
+            np.concatenate([part.truth for part in parts]) if parts else np.zeros((0, 2)),
+        )
+
+    def curve(self) -> pd.DataFrame:
+        """The precision-recall curve over the pick score."""
+        return precision_recall_curve(self.scores, self.matched >= 0, len(self.truth))
+
+
+def score(picks: pd.DataFrame, truth: pd.DataFrame, radius: float, threshold: float = -np.inf) -> Scores:
+    """Score picks (columns ``x``, ``y``, ``score``) against truth (``x``, ``y``) at ``threshold``.
+
+    The precision-recall curve, average precision and best F1 use every pick; precision, recall
+    and F1 use the picks with ``score >= threshold``.
+    """
+    return _summarise(Matches.of(picks, truth, radius), threshold)
+
+
+def match_dataset(
+    picks: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], radius: float
+) -> dict[str, Matches]:
+    """Matches of every micrograph that has truth (a micrograph without picks has none)."""
+    empty = pd.DataFrame({"x": [], "y": [], "score": []})
+    return {name: Matches.of(picks.get(name, empty), truth[name], radius) for name in sorted(truth)}
+
+
+def score_matches(matches: Mapping[str, Matches], threshold: float = -np.inf) -> tuple[pd.DataFrame, Scores]:
+    """Scores of each micrograph's matches and of all of them pooled.
 
     Returns
     -------
@@ -138,24 +187,12 @@ def score_dataset(
     pooled
         :class:`Scores` over the whole dataset.
     """
-    rows, all_xy, all_scores, all_matched, all_truth = [], [], [], [], []
-    offset = 0
-    for name in sorted(truth):
-        mic_picks = picks.get(name, pd.DataFrame({"x": [], "y": [], "score": []}))
-        xy, scores = mic_picks[["x", "y"]].to_numpy(float), mic_picks["score"].to_numpy(float)
-        truth_xy = truth[name][["x", "y"]].to_numpy(float)
-        matched = match(xy, scores, truth_xy, radius)
-        rows.append({"micrograph": name, **_summarise(xy, scores, matched, truth_xy, threshold).as_dict()})
-        all_xy.append(xy)
-        all_scores.append(scores)
-        all_matched.append(np.where(matched >= 0, matched + offset, -1))
-        all_truth.append(truth_xy)
-        offset += len(truth_xy)
-    pooled = _summarise(
-        np.concatenate(all_xy) if all_xy else np.zeros((0, 2)),
-        np.concatenate(all_scores) if all_scores else np.zeros(0),
-        np.concatenate(all_matched) if all_matched else np.zeros(0, dtype=int),
-        np.concatenate(all_truth) if all_truth else np.zeros((0, 2)),
-        threshold,
-    )
-    return pd.DataFrame(rows), pooled
+    rows = [{"micrograph": name, **_summarise(part, threshold).as_dict()} for name, part in matches.items()]
+    return pd.DataFrame(rows), _summarise(Matches.pooled(list(matches.values())), threshold)
+
+
+def score_dataset(
+    picks: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], radius: float, threshold: float = -np.inf
+) -> tuple[pd.DataFrame, Scores]:
+    """Score each micrograph and all of them pooled (matching never crosses micrographs); see :func:`score_matches`."""
+    return score_matches(match_dataset(picks, truth, radius), threshold)

@@ -17,7 +17,6 @@ import pandas as pd
 from drpnet import checkpoint
 from drpnet.classify import score_patches
 from drpnet.detect import choose_device, detect, prepare
-from drpnet.evaluate import score_dataset
 from drpnet.io import (
     InputError,
     read_coordinates,
@@ -25,7 +24,6 @@ from drpnet.io import (
     read_mrc_with_pixel_size,
     write_coordinates,
     write_mrc,
-    write_table,
 )
 from drpnet.pick import PeakSettings, apply_cutoff, crop_candidates, find_candidates, set_threads
 from drpnet.preprocess import PreprocessSettings, preprocess
@@ -133,31 +131,3 @@ def classify_file(
     picks = apply_cutoff(table, probabilities, info.threshold if cutoff is None else cutoff)
     write_coordinates(out, picks)
     return picks
-
-
-def evaluate_picks(
-    pick_files: dict[str, PathLike],
-    truth_files: dict[str, PathLike],
-    diameter_px: float,
-    radius: float = 0.2,
-    out: PathLike | None = None,
-) -> pd.DataFrame:
-    """Scores per micrograph and pooled (last row, micrograph ``"all"``) at the picks' own threshold.
-
-    Parameters
-    ----------
-    pick_files, truth_files
-        Micrograph name -> coordinate STAR; every micrograph with truth is scored.
-    radius
-        Match radius in particle diameters.
-    """
-    picks = {name: read_coordinates(path) for name, path in pick_files.items()}
-    for table in picks.values():
-        if "score" not in table:
-            table["score"] = 1.0
-    truth = {name: read_coordinates(path) for name, path in truth_files.items()}
-    per_micrograph, pooled = score_dataset(picks, truth, radius * diameter_px)
-    table = pd.concat([per_micrograph, pd.DataFrame([{"micrograph": "all", **pooled.as_dict()}])], ignore_index=True)
-    if out is not None:
-        write_table(out, table)
-    return table

@@ -68,13 +68,17 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
                 "70",
                 "--out",
                 str(tmp_path / "e.tsv"),
+                "--plot",
+                str(tmp_path / "pr.png"),
             ]
         )
         == 0
     )
     table = pd.read_csv(tmp_path / "e.tsv", sep="\t")
-    assert table["micrograph"].tolist() == ["m0", "m1", "all"]
-    assert table.iloc[-1]["f1"] > 0.6
+    assert table["micrograph"].tolist() == ["m0", "m1", "all"] * 2
+    assert table["radius"].tolist() == [0.2] * 3 + [0.5] * 3
+    assert table.iloc[2]["f1"] > 0.6
+    assert (tmp_path / "pr.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from PIL import Image
 
 from drpnet.io import read_coordinates
 from tests.conftest import REPO
@@ -104,27 +106,112 @@ def test_missing_micrographs_are_reported(tmp_path):
     assert code != 0 and "no micrographs" in output
 
 
-@pytest.mark.slow
-def test_small_run_end_to_end(tmp_path):
-    code, output = run_snakemake(tmp_path, demo_config(count=2) | {"export": {"box": True}})
+E2E_CONFIG = demo_config(count=2) | {"export": {"box": True}}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    """A finished run of the whole workflow on two small simulated micrographs."""
+    workdir = tmp_path_factory.mktemp("run")
+    code, output = run_snakemake(workdir, E2E_CONFIG)
     assert code == 0, output[-3000:]
-    results = tmp_path / "results" / "tiny"
+    return workdir
+
+
+@pytest.mark.slow
+def test_small_run_end_to_end(small_run):
+    results = small_run / "results" / "tiny"
     listing = (results / "autopick.star").read_text()
     assert "results/tiny/simulated/micrographs/sim_000.mrc" in listing
     picks = read_coordinates(results / "picks" / "sim_000.star")
     truth = read_coordinates(results / "simulated" / "coordinates" / "sim_000.star")
     assert len(picks) > 0.5 * len(truth)
-    evaluation = pd.read_csv(results / "evaluation.tsv", sep="\t").set_index("micrograph")
-    assert evaluation.loc["all", "f1"] > 0.6, evaluation
     assert len(list((results / "box").glob("*.box"))) == 2
     assert not (results / "preprocessed").exists() or not list((results / "preprocessed").iterdir()), (
         "temporary files are removed"
     )
-    for log in ("preprocess/sim_000.log", "detect/sim_000.log", "classify/sim_000.log"):
-        assert (tmp_path / "logs" / "tiny" / log).is_file()
-    assert "using detector" in (tmp_path / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
-    _, again = run_snakemake(tmp_path, demo_config(count=2) | {"export": {"box": True}}, "-n")
+    for log in ("preprocess/sim_000.log", "detect/sim_000.log", "classify/sim_000.log", "overlay/sim_000.log"):
+        assert (small_run / "logs" / "tiny" / log).is_file()
+    assert "using detector" in (small_run / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
+    _, again = run_snakemake(small_run, E2E_CONFIG, "-n")
     assert "Nothing to be done" in again
+
+
+@pytest.mark.slow
+def test_small_run_scores_and_draws_its_picks(small_run):
+    results = small_run / "results" / "tiny"
+    scores = pd.read_csv(results / "evaluation" / "scores.tsv", sep="\t")
+    assert sorted(scores["radius"].unique()) == [0.2, 0.5]
+    pooled = scores[scores["micrograph"] == "all"].set_index("radius")
+    assert pooled.loc[0.2, "f1"] > 0.6, scores
+    assert pooled.loc[0.5, "recall"] >= pooled.loc[0.2, "recall"]
+    assert set(scores["micrograph"]) == {"sim_000", "sim_001", "all"}
+    summary = json.loads((results / "evaluation" / "summary.json").read_text())
+    assert summary["picks"]["0.2"]["f1"] == pytest.approx(pooled.loc[0.2, "f1"])
+    assert summary["candidates"]["0.2"]["n_picks"] >= summary["picks"]["0.2"]["n_picks"]
+    curves = pd.read_csv(results / "evaluation" / "precision_recall.tsv", sep="\t")
+    assert set(curves["stage"]) == {"picks", "candidates"}
+    for _, curve in curves.groupby("stage"):
+        assert curve["recall"].is_monotonic_increasing  # thresholds fall, so recall can only grow
+    assert "<table" in (results / "evaluation" / "scores.html").read_text()
+    for picture in ("evaluation/precision_recall", "plots/score_histogram", "plots/picks_per_micrograph"):
+        assert Image.open(results / f"{picture}.png").format == "PNG"
+    overlay = Image.open(results / "overlays" / "sim_001.png")
+    assert overlay.width == 1024 and overlay.height > 700  # the longer side, 1024 px, is the width
+
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def _open_offline(report: Path):
+    """The report in headless Chromium with the network switched off."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    browser.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    browser.get(report.as_uri())
+    return browser
+
+
+def _shown_images(browser) -> list[tuple[str, int]]:
+    """MIME prefix and natural width of every image the page shows right now."""
+    return browser.execute_script(
+        "return Array.from(document.images).map(i => [i.src.slice(0, 15), i.complete ? i.naturalWidth : -1])"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (apt-get install ...)"
+)
+def test_report_opens_offline_in_chromium_and_its_images_load(small_run):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    code, output = run_snakemake(small_run, E2E_CONFIG, "--report", "report.html")
+    assert code == 0, output[-2000:]
+    browser = _open_offline(small_run / "report.html")
+    try:
+        wait = WebDriverWait(browser, 20)
+        seen = {}
+        shown = {"Overlays": "sim_001", "Picks": "picks per micrograph", "Scores": "precision-recall curve"}
+        for category, item in shown.items():
+            browser.get((small_run / "report.html").as_uri())
+            wait.until(lambda b, c=category: b.find_elements(By.XPATH, f"//a[span[text()='{c}']]")).pop().click()
+            row = wait.until(lambda b, i=item: b.find_elements(By.XPATH, f"//tr[td[text()='{i}']]")).pop()
+            row.find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
+            seen[category] = wait.until(
+                lambda b: [i for i in _shown_images(b) if i[0].startswith("data:image/png") and i[1] != -1]
+            )
+    finally:
+        browser.quit()
+    for category, images in seen.items():
+        assert images and all(width > 0 for _, width in images), (category, images)
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
 """Score picks against true coordinates: precision, recall, F1, average precision per micrograph and pooled.
 
-Example: drpnet evaluate --picks picks/picks --truth coords/ --diameter 108 --out scores.tsv
+Example: drpnet evaluate --picks picks/ --truth coords/ --diameter 108 --out scores.tsv --plot pr.png
 
-Micrographs are paired by file name; those with picks and truth are scored.
+Micrographs are paired by file name; those with picks and truth are scored. To compare two pickers or two
+annotators, give one set as --picks and the other as --truth: precision is the share of the first set that the
+second agrees with, recall the share of the second that the first finds, F1 their agreement.
 """
 
 from __future__ import annotations
@@ -10,21 +12,45 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from drpnet.stages import evaluate_picks
+from drpnet.report import evaluate_picks
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--picks", required=True, help="directory of coordinate STAR files")
-    parser.add_argument("--truth", required=True, help="directory of true coordinate STAR files")
+    parser.add_argument("--truth", required=True, help="directory of true (or other) coordinate STAR files")
     parser.add_argument("--diameter", type=float, required=True, help="particle diameter in pixels")
-    parser.add_argument("--radius", type=float, default=0.2, help="match radius in diameters (default: 0.2)")
-    parser.add_argument("--out", default=None, help="TSV to write (default: print only)")
+    parser.add_argument(
+        "--radius",
+        type=float,
+        nargs="+",
+        default=[0.2, 0.5],
+        help="match radii in diameters; the first is used for the curves (default: 0.2 0.5)",
+    )
+    parser.add_argument("--candidates", default=None, help="directory of the detector's candidates, to score too")
+    parser.add_argument("--out", default=None, help="TSV of scores per micrograph to write (default: print only)")
+    parser.add_argument("--curves", default=None, help="TSV of the precision-recall curves to write")
+    parser.add_argument("--summary", default=None, help="JSON of the pooled scores to write")
+    parser.add_argument("--plot", default=None, help="PNG of the precision-recall curves to write")
+
+
+def _star_files(folder: str) -> dict[str, Path]:
+    return {path.stem: path for path in sorted(Path(folder).glob("*.star"))}
 
 
 def main(args: argparse.Namespace) -> None:
-    picks = {path.stem: path for path in sorted(Path(args.picks).glob("*.star"))}
-    truth = {name: Path(args.truth) / f"{name}.star" for name in picks if (Path(args.truth) / f"{name}.star").is_file()}
-    if not truth:
+    picks, truth = _star_files(args.picks), _star_files(args.truth)
+    names = sorted(set(picks) & set(truth))
+    if not names:
         raise SystemExit(f"no micrograph has both picks in {args.picks} and truth in {args.truth}")
-    table = evaluate_picks({name: picks[name] for name in truth}, truth, args.diameter, args.radius, args.out)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    candidates = None
+    if args.candidates is not None:
+        candidates = {name: path for name, path in _star_files(args.candidates).items() if name in names}
+    evaluation = evaluate_picks(
+        {name: picks[name] for name in names},
+        {name: truth[name] for name in names},
+        args.diameter,
+        args.radius,
+        candidates,
+    )
+    evaluation.write(scores=args.out, curves=args.curves, summary=args.summary, plot=args.plot)
+    print(evaluation.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from drpnet.baseline import LoGPicker
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter, add_threads
 from drpnet.commands.peaks import add_peak_options, peak_settings
@@ -28,7 +29,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs")
     add_diameter(parser)
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--model", default=PRETRAINED, help="detector checkpoint (default: the shipped weights)")
+    parser.add_argument(
+        "--model",
+        default=PRETRAINED,
+        help="detector checkpoint (default: the shipped weights), or 'log' for the classical Laplacian-of-Gaussian "
+        f"blob picker without networks (--threshold in robust standard deviations, default {LoGPicker.threshold})",
+    )
     parser.add_argument(
         "--classifier", default=PRETRAINED, help="classifier checkpoint, or 'none' to pick with the detector alone"
     )
@@ -47,14 +53,19 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     set_threads(args.threads)
-    picker = Picker(
-        args.model,
-        None if args.classifier == "none" else args.classifier,
-        args.device,
-        threshold=args.threshold,
-        cutoff=args.cutoff,
-        peaks=peak_settings(args),
-    )
+    picker: Picker | LoGPicker
+    if args.model == "log":
+        threshold = LoGPicker.threshold if args.threshold is None else args.threshold
+        picker = LoGPicker(threshold=threshold, peaks=peak_settings(args))
+    else:
+        picker = Picker(
+            args.model,
+            None if args.classifier == "none" else args.classifier,
+            args.device,
+            threshold=args.threshold,
+            cutoff=args.cutoff,
+            peaks=peak_settings(args),
+        )
     out = Path(args.out)
     micrographs, pick_files = {}, {}
     for source in tqdm(args.micrographs, desc="micrographs", unit="mic"):

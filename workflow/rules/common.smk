@@ -121,9 +121,23 @@ def all_targets():
     targets = []
     for dataset in MICROGRAPHS:
         targets += expand([str(path) for path in export_outputs().values()], dataset=dataset)
-        if truth_dir(dataset):
-            targets.append(f"results/{dataset}/evaluation.tsv")
+        targets += report_targets(dataset)
     return targets
+
+
+def report_targets(dataset):
+    """Scores (with truth), plots and the first micrographs' overlays of a dataset."""
+    targets = expand(
+        "results/{dataset}/plots/{plot}.png", dataset=dataset, plot=["score_histogram", "picks_per_micrograph"]
+    )
+    if truth_dir(dataset):
+        targets += expand(
+            "results/{dataset}/evaluation/{file}",
+            dataset=dataset,
+            file=["scores.tsv", "scores.html", "precision_recall.tsv", "summary.json", "precision_recall.png"],
+        )
+    names = list(MICROGRAPHS[dataset])[: config["report"]["overlays"]]
+    return targets + expand("results/{dataset}/overlays/{micrograph}.png", dataset=dataset, micrograph=names)
 
 
 def simulation_settings(wildcards):
@@ -170,3 +184,16 @@ def truth_file_list(wildcards):
 
 def evaluated_pick_files(wildcards):
     return [pick_file(wildcards.dataset, name) for name in truth_files(wildcards)]
+
+
+def evaluated_candidate_files(wildcards):
+    """The detector's candidates of the scored micrographs, when a classifier filters them (else none)."""
+    if not use_classifier():
+        return []
+    return [f"results/{wildcards.dataset}/candidates/{name}.star" for name in truth_files(wildcards)]
+
+
+def overlay_truth(wildcards):
+    """The micrograph's true coordinates as a one-item list, or an empty list."""
+    path = truth_files(wildcards).get(wildcards.micrograph)
+    return [path] if path else []

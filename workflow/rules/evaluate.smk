@@ -1,20 +1,98 @@
-# Scores of the picks against true coordinates, for datasets that have them.
+# Scores of the picks against true coordinates, for datasets that have them, and the pictures of the report.
 
 
 rule evaluate:
     input:
         picks=evaluated_pick_files,
+        candidates=evaluated_candidate_files,
         truth=truth_file_list,
     output:
-        "results/{dataset}/evaluation.tsv",
+        scores="results/{dataset}/evaluation/scores.tsv",
+        table=report(
+            "results/{dataset}/evaluation/scores.html",
+            caption="../report/scores.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"figure": "scores per micrograph"},
+        ),
+        curves="results/{dataset}/evaluation/precision_recall.tsv",
+        summary="results/{dataset}/evaluation/summary.json",
+        plot=report(
+            "results/{dataset}/evaluation/precision_recall.png",
+            caption="../report/precision_recall.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"figure": "precision-recall curve"},
+        ),
     log:
         "logs/{dataset}/evaluate.log",
     params:
         micrographs=evaluated_micrographs,
         diameter_px=diameter_px,
-        radius=config["evaluate"]["radius"],
+        radii=config["evaluate"]["radii"],
     localrule: True
     conda:
         "../../envs/drpnet.yaml"
     script:
         "../scripts/evaluate.py"
+
+
+rule plot_picks:
+    input:
+        picks=pick_file_list,
+        truth=truth_file_list,
+    output:
+        histogram=report(
+            "results/{dataset}/plots/score_histogram.png",
+            caption="../report/score_histogram.rst",
+            category="Picks",
+            subcategory="{dataset}",
+            labels={"figure": "score histogram"},
+        ),
+        counts=report(
+            "results/{dataset}/plots/picks_per_micrograph.png",
+            caption="../report/picks_per_micrograph.rst",
+            category="Picks",
+            subcategory="{dataset}",
+            labels={"figure": "picks per micrograph"},
+        ),
+    log:
+        "logs/{dataset}/plot_picks.log",
+    params:
+        micrographs=dataset_micrographs,
+        truth_micrographs=evaluated_micrographs,
+        diameter_px=diameter_px,
+        radius=config["evaluate"]["radii"][0],
+    localrule: True
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/plot_picks.py"
+
+
+rule overlay:
+    input:
+        micrograph=micrograph_path,
+        picks="results/{dataset}/picks/{micrograph}.star",
+        truth=overlay_truth,
+    output:
+        report(
+            "results/{dataset}/overlays/{micrograph}.png",
+            caption="../report/overlay.rst",
+            category="Overlays",
+            subcategory="{dataset}",
+            labels={"micrograph": "{micrograph}"},
+        ),
+    log:
+        "logs/{dataset}/overlay/{micrograph}.log",
+    params:
+        diameter_px=diameter_px,
+        radius=config["evaluate"]["radii"][0],
+        size=config["report"]["overlay_size"],
+    resources:
+        mem_mb=1500,
+        runtime=5,
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/overlay.py"

@@ -1,18 +1,28 @@
+import sys
 from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
-from drpnet.stages import evaluate_picks
+from drpnet.report import evaluate_picks
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
 names = snakemake.params.micrographs
-table = evaluate_picks(
+evaluation = evaluate_picks(
     dict(zip(names, snakemake.input.picks, strict=True)),
     dict(zip(names, snakemake.input.truth, strict=True)),
     snakemake.params.diameter_px,
-    snakemake.params.radius,
-    snakemake.output[0],
+    snakemake.params.radii,
+    dict(zip(names, snakemake.input.candidates, strict=True)) if snakemake.input.candidates else None,
 )
-print(table.to_string(index=False), file=__import__("sys").stderr)
+output = snakemake.output
+evaluation.write(
+    scores=output.scores,
+    html=output.table,
+    curves=output.curves,
+    summary=output.summary,
+    plot=output.plot,
+    title=snakemake.wildcards.dataset,
+)
+print(evaluation.scores.to_string(index=False), file=sys.stderr)
