@@ -14,6 +14,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/pick.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:

@@ -7,7 +7,9 @@ method runs as its own command on them, so its seconds per micrograph (the whole
 number of micrographs: start-up and model loading included) and its peak memory (largest resident set of the command's
 processes) are its own. No threshold comes from the held-out micrographs: drpnet's come from its checkpoints; LoG's
 and Topaz's are the ones that give the best F1 on the other, labelled micrographs. Scores are one-to-one at a match
-radius of 0.2 particle diameters: precision, recall and F1 at that threshold, average precision over all picks.
+radius of 0.2 particle diameters: precision, recall and F1 at that threshold, average precision over all picks. The
+labels stop 1.2 diameters from the borders, so every method's picks there are set aside before scoring (drpnet and LoG
+never pick there).
 Install Topaz with `bash benchmarks/topaz/setup.sh`. Prints a markdown table; --json writes everything.
 """
 
@@ -26,11 +28,12 @@ import pandas as pd
 
 from drpnet import checkpoint
 from drpnet.evaluate import score_dataset
-from drpnet.io import read_coordinates, write_coordinates
+from drpnet.io import read_coordinates, read_micrograph, write_coordinates, write_mrc
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "empiar10017"
 DIAMETER = 108.0
 RADIUS = 0.2
+EDGE = 1.2  # particle diameters from the border without labels
 TOPAZ_SCALE = 8  # Topaz's pretrained models expect particles of about 10 px radius or less after downsampling
 DRPNET = str(Path(sys.executable).parent / "drpnet")
 LOW_THRESHOLD = {"log": -10.0, "topaz": -6.0}  # pick generously, then apply the calibrated threshold
@@ -71,6 +74,9 @@ def read_drpnet(out: Path) -> dict[str, pd.DataFrame]:
 
 def topaz_command(topaz: str, threads: int):
     def command(micrographs: list[Path], out: Path) -> list[str]:
+        # Topaz 0.3.20 cannot read JPGs (its loader hands a PIL image to NumPy code): it gets MRC copies, written
+        # here, outside the timed command, as a Topaz user's motion-corrected micrographs would be.
+        micrographs = [as_mrc(m, out / "mrc") for m in micrographs]
         radius = round(DIAMETER / 2 / TOPAZ_SCALE)
         script = (
             f"{shlex.quote(topaz)} preprocess -s {TOPAZ_SCALE} -o {out}/preprocessed "
@@ -83,6 +89,13 @@ def topaz_command(topaz: str, threads: int):
     return command
 
 
+def as_mrc(micrograph: Path, folder: Path) -> Path:
+    path = folder / f"{micrograph.stem}.mrc"
+    if not path.exists():
+        write_mrc(path, read_micrograph(micrograph), (1.0, 1.0))
+    return path
+
+
 def read_topaz(out: Path) -> dict[str, pd.DataFrame]:
     table = pd.read_csv(out / "particles.txt", sep="\t")
     return {
@@ -91,6 +104,12 @@ def read_topaz(out: Path) -> dict[str, pd.DataFrame]:
         )
         for name, group in table.groupby("image_name")
     }
+
+
+def inside_labelled_area(picks: pd.DataFrame, size: int = 4096) -> pd.DataFrame:
+    margin = EDGE * DIAMETER
+    keep = picks["x"].between(margin, size - 1 - margin) & picks["y"].between(margin, size - 1 - margin)
+    return picks[keep]
 
 
 def truth_of(micrographs: list[Path]) -> dict[str, pd.DataFrame]:
@@ -122,10 +141,11 @@ def main() -> None:
         threshold = None
         if calibrate:  # the threshold with the best F1 on the labelled, not held-out, micrographs
             run(command(labelled, out / "calibration"), out / "calibration.log")
-            calibration = score_dataset(read(out / "calibration"), truth_of(labelled), RADIUS * DIAMETER)[1]
+            found = {micrograph: inside_labelled_area(table) for micrograph, table in read(out / "calibration").items()}
+            calibration = score_dataset(found, truth_of(labelled), RADIUS * DIAMETER)[1]
             threshold = calibration.best_threshold
         seconds, memory = run(command(held_out, out / "held_out"), out / "held_out.log")
-        picks = read(out / "held_out")
+        picks = {micrograph: inside_labelled_area(table) for micrograph, table in read(out / "held_out").items()}
         for micrograph, table in picks.items():  # in RELION format too, to look at them
             write_coordinates(out / "held_out_star" / f"{micrograph}.star", table)
         per_micrograph, pooled = score_dataset(

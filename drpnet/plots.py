@@ -152,3 +152,18 @@ def picks_per_micrograph(counts: pd.DataFrame, out: str | os.PathLike[str], titl
     axes.set(ylabel="particles", title=title)
     axes.legend(fontsize=8)
     _save(figure, out)
+
+
+def training_curves(history: pd.DataFrame, out: str | os.PathLike[str]) -> None:
+    """Training loss and validation F1 (columns ``loss``, ``val_f1*``) against ``step``."""
+    figure = Figure(figsize=(6, 3.5), layout="constrained")
+    loss_axes, f1_axes = figure.subplots(1, 2)
+    loss_axes.plot(history["step"], history["loss"], "o-", color="#0072B2")
+    loss_axes.set(xlabel="step", ylabel="training loss (smoothed)", yscale="log")
+    for column in [c for c in history.columns if c.startswith("val_f1")]:
+        f1_axes.plot(history["step"], history[column], "o-", label=column.removeprefix("val_f1_") or "mean")
+    f1_axes.set(xlabel="step", ylabel="validation F1", ylim=(0, 1))
+    f1_axes.legend(fontsize=8)
+    for axes in (loss_axes, f1_axes):
+        axes.grid(alpha=0.3)
+    _save(figure, out)

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from drpnet.classify import score_patches
 from drpnet.crop import crop_patches
 from drpnet.detect import detect, prepare
 from drpnet.evaluate import match
-from drpnet.io import read_coordinates, read_micrograph
+from drpnet.io import atomic_path, read_coordinates, read_micrograph, write_table
 from drpnet.models import CLASSIFIER_PATCH, PatchClassifier, build_detector
 from drpnet.peaks import find_peaks
 from drpnet.pick import PeakSettings
@@ -51,6 +52,8 @@ class Example:
         borders; training ignores what lies outside and validation only scores picks inside.
     group
         Which validation group the example counts in (``"real"``, ``"simulated"``).
+    target
+        ``(rows, columns)`` detector target, when made beforehand (else built from the centres).
     """
 
     name: str
@@ -58,6 +61,7 @@ class Example:
     centres: np.ndarray
     labelled: tuple[float, float, float, float]
     group: str = "real"
+    target: np.ndarray | None = None
 
     def inside(self, xy: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = self.labelled
@@ -114,6 +118,7 @@ class DetectorTraining:
     learning_rate: float = 2e-3
     target_radius: float = 0.5  # disc radius of the target, in working radii
     validate_every: int = 250
+    patience: int = 0  # validations without a better F1 before stopping; 0: train all steps
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
 
@@ -193,6 +198,17 @@ def validation_f1(
     return float(mean_f1[best]), float(thresholds[best]), {group: float(curve[best]) for group, curve in curves.items()}
 
 
+def _training_state(path: Path, settings: dict[str, object]) -> dict | None:
+    """The saved state of an interrupted training with the same settings, or None."""
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state["settings"] != settings:
+        log.warning("%s belongs to a training with other settings; starting afresh", path)
+        return None
+    return state
+
+
 def train_detector(
     train: Sequence[Example],
     validation: Sequence[Example],
@@ -201,24 +217,57 @@ def train_detector(
     out: str | os.PathLike[str],
     device: torch.device,
     description: dict[str, object] | None = None,
+    initial: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Train a detector, keep the checkpoint with the best validation F1 at ``out``; return the log.
 
-    The checkpoint's threshold is the one that maximised validation F1.
+    The checkpoint's threshold is the one that maximised validation F1. Alongside ``out`` go the
+    log (``.tsv``, rewritten at every validation, so it can be watched) and, while training runs,
+    its state (``.state.pt``): a training started again with the same settings resumes from the
+    last validation and ends with the same weights as one that was never interrupted.
+
+    Parameters
+    ----------
+    initial
+        A detector checkpoint to fine-tune instead of starting from random weights.
+    settings
+        ``patience`` > 0 stops after that many validations without a better F1.
     """
+    out = Path(out)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    model = build_detector(settings.architecture).to(device)
+    if initial is not None:
+        model, initial_info = checkpoint.load(initial, "detector")
+        if initial_info.architecture != settings.architecture:
+            raise ValueError(f"{initial} is a {initial_info.architecture} detector, not {settings.architecture}")
+        description = {**(description or {}), "fine_tuned_from": str(initial)}
+    else:
+        model = build_detector(settings.architecture)
+    model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.learning_rate, total_steps=settings.steps)
     radius = preprocess_settings.working_radius
-    targets = [distance_target(e.image.shape, e.centres, settings.target_radius * radius) for e in train]
+    targets = [
+        e.target if e.target is not None else distance_target(e.image.shape, e.centres, settings.target_radius * radius)
+        for e in train
+    ]
     masks = [_loss_mask(e, radius) for e in train]
     weights = np.array([e.image.size for e in train], dtype=float)
     weights /= weights.sum()
     peaks = PeakSettings(**settings.peaks)
-    history, best_f1, running = [], -1.0, 0.0
-    progress = tqdm(range(1, settings.steps + 1), desc="detector", mininterval=5)
+    state_path = out.with_suffix(".state.pt")
+    history: list[dict[str, float]] = []
+    best_f1, running, stale, first = -1.0, 0.0, 0, 1
+    state = _training_state(state_path, asdict(settings))
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
+        log.info("resuming the detector training at step %d from %s", first, state_path)
+    progress = tqdm(range(first, settings.steps + 1), desc="detector", initial=first - 1, total=settings.steps)
     for step in progress:
         model.train()
         chosen = rng.choice(len(train), size=settings.batch, p=weights)
@@ -235,35 +284,40 @@ def train_detector(
         schedule.step()
         running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
         progress.set_postfix(loss=f"{running:.4f}", refresh=False)
-        if step % settings.validate_every == 0 or step == settings.steps:
-            f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
-            history.append(
+        if step % settings.validate_every and step != settings.steps:
+            continue
+        f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
+        by_group = {f"val_f1_{group}": value for group, value in per_group.items()}
+        history.append({"step": step, "loss": running, "val_f1": f1, "threshold": threshold, **by_group})
+        write_table(out.with_suffix(".tsv"), pd.DataFrame(history))
+        log.info("step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group)
+        stale = stale + 1 if f1 <= best_f1 else 0
+        if f1 > best_f1:
+            best_f1 = f1
+            training = {"settings": asdict(settings), "step": step, "validation_f1": per_group, **(description or {})}
+            info = ModelInfo("detector", settings.architecture, asdict(preprocess_settings), threshold, training)
+            checkpoint.save(out, model, info)
+        if settings.patience and stale >= settings.patience:
+            log.info("no better validation F1 in %d validations: stopping at step %d", stale, step)
+            break
+        with atomic_path(state_path) as temporary:
+            torch.save(
                 {
-                    "step": step,
-                    "loss": running,
-                    "val_f1": f1,
-                    "threshold": threshold,
-                    **{f"val_f1_{g}": v for g, v in per_group.items()},
-                }
+                    "settings": asdict(settings),
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                    "history": history,
+                    "best_f1": best_f1,
+                    "running": running,
+                    "stale": stale,
+                    "next": step + 1,
+                },
+                temporary,
             )
-            log.info(
-                "step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group
-            )
-            if f1 > best_f1:
-                best_f1 = f1
-                info = ModelInfo(
-                    kind="detector",
-                    architecture=settings.architecture,
-                    preprocess=asdict(preprocess_settings),
-                    threshold=threshold,
-                    training={
-                        "settings": asdict(settings),
-                        "step": step,
-                        "validation_f1": per_group,
-                        **(description or {}),
-                    },
-                )
-                checkpoint.save(out, model, info)
+    state_path.unlink(missing_ok=True)
     return pd.DataFrame(history)
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from drpnet import checkpoint
+from drpnet import train as train_module
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
 from drpnet.train import ClassifierTraining, DetectorTraining, Example, train_classifier, train_detector, validation_f1
@@ -62,3 +63,58 @@ def test_classifier_trains_on_detector_candidates_and_records_its_cutoff(trained
     assert 0.0 <= info.threshold < 1.0
     assert info.training["detector"] == str(detector)
     assert history.iloc[-1]["val_f1"] > 0.5
+
+
+TINY = DetectorTraining(architecture="fcrn", steps=40, batch=4, crop=48, validate_every=10, peaks={"edge": 0.5})
+
+
+def _train(out, settings=TINY, initial=None):
+    torch.set_num_threads(2)
+    examples = [blob_example(0), blob_example(1)]
+    return train_detector(examples, [blob_example(2)], settings, SETTINGS, out, torch.device("cpu"), initial=initial)
+
+
+def _weights(path):
+    return checkpoint.load(path, "detector")[0].state_dict()
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not(tmp_path):
+    _train(tmp_path / "a.pt")
+    _train(tmp_path / "b.pt")
+    _train(tmp_path / "c.pt", DetectorTraining(**{**TINY.__dict__, "seed": 1}))
+    a, b, c = (_weights(tmp_path / f"{name}.pt") for name in "abc")
+    assert all(torch.equal(a[name], b[name]) for name in a)
+    assert not all(torch.equal(a[name], c[name]) for name in a)
+
+
+def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    _train(tmp_path / "whole.pt")
+    calls = {"count": 0}
+    original = train_module.validation_f1
+
+    def crash_at_third_validation(*arguments, **keywords):
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise KeyboardInterrupt
+        return original(*arguments, **keywords)
+
+    monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path / "resumed.pt")
+    assert (tmp_path / "resumed.state.pt").is_file()
+    monkeypatch.setattr(train_module, "validation_f1", original)
+    history = _train(tmp_path / "resumed.pt")
+    assert history["step"].tolist() == [10, 20, 30, 40]
+    assert not (tmp_path / "resumed.state.pt").exists()
+    whole, resumed = _weights(tmp_path / "whole.pt"), _weights(tmp_path / "resumed.pt")
+    assert all(torch.equal(whole[name], resumed[name]) for name in whole)
+
+
+def test_fine_tuning_starts_from_the_given_weights_and_patience_stops_early(trained, tmp_path):
+    start, _ = trained
+    settings = DetectorTraining(**{**TINY.__dict__, "steps": 200, "learning_rate": 1e-6, "patience": 2})
+    history = _train(tmp_path / "tuned.pt", settings, initial=start)
+    assert len(history) < 20, "stops after two validations without a better F1"
+    _, info = checkpoint.load(tmp_path / "tuned.pt", "detector")
+    assert info.training["fine_tuned_from"] == str(start)
+    assert history["val_f1"].iloc[0] > 0.8, "a barely moving fine-tune keeps what the start had learnt"

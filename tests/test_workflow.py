@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mrcfile
 import pandas as pd
 import pytest
 import yaml
 from PIL import Image
 
+from drpnet import checkpoint
 from drpnet.io import read_coordinates
 from tests.conftest import REPO
 
@@ -212,6 +214,41 @@ def test_report_opens_offline_in_chromium_and_its_images_load(small_run):
         browser.quit()
     for category, images in seen.items():
         assert images and all(width > 0 for _, width in images), (category, images)
+
+
+def retrain_config(classifier_steps: int = 20) -> dict:
+    training = {
+        "detector": {"steps": 20, "batch": 4, "crop": 64, "validate_every": 10},
+        "classifier": {"steps": classifier_steps, "batch": 16},
+    }
+    return demo_config(count=2) | {"model": {"detector": "tiny", "classifier": "tiny"}, "training": training}
+
+
+@pytest.mark.slow
+def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
+    code, output = run_snakemake(tmp_path, retrain_config())
+    assert code == 0, output[-3000:]
+    models = tmp_path / "results" / "models" / "tiny"
+    info = checkpoint.read_info(models / "detector.pt", "detector")
+    assert info.training["train_micrographs"] == ["sim_000"] and info.training["validation_micrographs"] == ["sim_001"]
+    assert info.training["fine_tuned_from"].endswith("detector.pt")
+    assert pd.read_csv(models / "detector.tsv", sep="\t")["step"].tolist() == [10, 20]
+    assert Image.open(models / "detector.png").format == "PNG"
+    assert (
+        checkpoint.read_info(models / "classifier.pt", "classifier")
+        .training["detector"]
+        .endswith("results/models/tiny/detector.pt")
+    )
+    stack = mrcfile.read(models / "targets" / "sim_000.mrc")
+    centres = read_coordinates(models / "targets" / "sim_000.star")
+    assert stack.shape[0] == 2 and 0.9 < stack[1].max() <= 1.0
+    column, row = centres[["x", "y"]].round().astype(int).iloc[0]
+    assert stack[1][row, column] > 0.5, "the target peaks at the labelled centres"
+    assert "results/models/tiny/detector.pt" in (tmp_path / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
+    _, dry = run_snakemake(tmp_path, retrain_config(classifier_steps=30), "-n")
+    planned = planned_jobs(dry)
+    assert planned.get("train_classifier") == 1 and planned.get("classify") == 2, planned
+    assert "train_detector" not in planned and "make_targets" not in planned and "detect" not in planned, planned
 
 
 @pytest.mark.slow

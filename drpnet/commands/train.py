@@ -49,6 +49,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)"
     )
+    parser.add_argument(
+        "--patience", type=int, default=detector.patience, help="stop after this many validations without a better F1"
+    )
+    parser.add_argument("--initial", default=None, help="detector checkpoint to fine-tune ('pretrained': shipped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
     parser.add_argument("--classifier-out", default=None, help="also train a classifier and write it here")
@@ -90,9 +94,10 @@ def main(args: argparse.Namespace) -> None:
         },
     }
     detector_out = Path(args.detector_out)
-    detector_settings = DetectorTraining(architecture=args.architecture, steps=args.steps, seed=args.seed)
-    history = train_detector(train, validation, detector_settings, settings, detector_out, device, description)
-    write_table(detector_out.with_suffix(".tsv"), history)
+    detector_settings = DetectorTraining(
+        architecture=args.architecture, steps=args.steps, patience=args.patience, seed=args.seed
+    )
+    train_detector(train, validation, detector_settings, settings, detector_out, device, description, args.initial)
     if args.classifier_out:
         classifier_out = Path(args.classifier_out)
         classifier_settings = ClassifierTraining(steps=args.classifier_steps, seed=args.seed)

@@ -19,10 +19,12 @@ def _list_micrographs(dataset, spec):
         count = spec["simulate"]["count"]
         names = [f"sim_{index:03d}" for index in range(count)]
         return {name: f"{SIMULATED.format(dataset=dataset)}/micrographs/{name}.mrc" for name in names}
-    pattern = spec["micrographs"]
-    if os.path.isdir(pattern):
-        pattern = os.path.join(pattern, "*")
-    paths = sorted(p for p in glob.glob(pattern) if p.lower().endswith(MICROGRAPH_SUFFIXES))
+    patterns = spec["micrographs"] if isinstance(spec["micrographs"], list) else [spec["micrographs"]]
+    paths = []
+    for pattern in patterns:
+        if os.path.isdir(pattern):
+            pattern = os.path.join(pattern, "*")
+        paths += sorted(p for p in glob.glob(pattern) if p.lower().endswith(MICROGRAPH_SUFFIXES))
     if not paths:
         raise WorkflowError(f"dataset {dataset!r}: no micrographs ({', '.join(MICROGRAPH_SUFFIXES)}) match {spec['micrographs']!r}")
     found = {}
@@ -64,12 +66,55 @@ def light_particles(wildcards):
     return dataset_spec(wildcards)["particles"] == "light"
 
 
+def trained_here(name):
+    """True when a model setting names a configured dataset: the workflow trains that model on its truth."""
+    if name not in config["datasets"]:
+        return False
+    if truth_dir(name) is None:
+        raise WorkflowError(f"model {name!r} names a dataset without truth: nothing to train on")
+    return True
+
+
 def detector_model(wildcards):
-    return str(resolve(config["model"]["detector"], "detector"))
+    name = config["model"]["detector"]
+    return f"results/models/{name}/detector.pt" if trained_here(name) else str(resolve(name, "detector"))
 
 
 def classifier_model(wildcards):
-    return str(resolve(config["model"]["classifier"], "classifier"))
+    name = config["model"]["classifier"]
+    return f"results/models/{name}/classifier.pt" if trained_here(name) else str(resolve(name, "classifier"))
+
+
+def training_files(wildcards):
+    """The target stacks and centre files of a dataset's labelled micrographs."""
+    names = list(truth_files(wildcards))
+    if not names:
+        raise WorkflowError(f"dataset {wildcards.dataset!r} has no labelled micrographs to train on")
+    folder = f"results/models/{wildcards.dataset}/targets"
+    return {
+        "stacks": [f"{folder}/{name}.mrc" for name in names],
+        "centres": [f"{folder}/{name}.star" for name in names],
+    }
+
+
+def micrograph_truth(wildcards):
+    return truth_files(wildcards)[wildcards.micrograph]
+
+
+def initial_detector(wildcards):
+    """The checkpoint that detector training starts from, as a one-item list, or an empty one."""
+    initial = config["training"]["initial"]
+    return [str(resolve(initial, "detector"))] if initial else []
+
+
+def detector_training(wildcards):
+    """Keyword arguments of drpnet.train.DetectorTraining from the config."""
+    return {**config["training"]["detector"], "seed": config["training"]["seed"]}
+
+
+def classifier_training(wildcards):
+    """Keyword arguments of drpnet.train.ClassifierTraining from the config."""
+    return {**config["training"]["classifier"], "seed": config["training"]["seed"]}
 
 
 def use_classifier():

@@ -1,0 +1,135 @@
+"""Retraining on a labelled dataset from files, as the workflow's training rules run it.
+
+``make_targets_file`` writes, per labelled micrograph, an MRC stack of two sections (the preprocessed
+micrograph and the detector's target, both in working pixels: open it in any MRC viewer to check the
+labels) and a STAR of the labelled centres in working pixels. The training functions read those back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from drpnet import checkpoint
+from drpnet.detect import choose_device
+from drpnet.io import read_coordinates, read_mrc_with_pixel_size, write_coordinates, write_mrc, write_table
+from drpnet.pick import set_threads
+from drpnet.plots import training_curves
+from drpnet.preprocess import PreprocessSettings
+from drpnet.targets import distance_target
+from drpnet.train import (
+    ClassifierTraining,
+    DetectorTraining,
+    Example,
+    labelled_box,
+    labelled_example,
+    train_classifier,
+    train_detector,
+)
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+
+def make_targets_file(
+    micrograph: PathLike,
+    truth: PathLike,
+    out: PathLike,
+    centres_out: PathLike,
+    diameter_px: float,
+    pixel_size: float,
+    target_radius: float = DetectorTraining.target_radius,
+    light_particles: bool = False,
+) -> None:
+    """Preprocess a labelled micrograph and write it with its target (``out``) and labels (``centres_out``).
+
+    Parameters
+    ----------
+    target_radius
+        Radius of the target's discs, in working radii.
+    pixel_size
+        Input pixel size in Angstrom, so the stack's header holds the working pixel size.
+    """
+    settings = PreprocessSettings()  # what the shipped detectors use, so fine-tuning them fits
+    example = labelled_example(micrograph, truth, diameter_px, settings, light_particles)
+    target = distance_target(example.image.shape, example.centres, target_radius * settings.working_radius)
+    factor = diameter_px / (2 * settings.working_radius)
+    write_mrc(out, np.stack([example.image, target]), (pixel_size * factor, pixel_size * factor))
+    centres = pd.DataFrame({"x": example.centres[:, 0], "y": example.centres[:, 1], "score": 1.0})
+    write_coordinates(centres_out, centres)
+
+
+def read_targets(stack: PathLike, centres: PathLike, working_radius: float) -> Example:
+    """An :class:`Example` from the files of :func:`make_targets_file`."""
+    sections, _ = read_mrc_with_pixel_size(stack)
+    xy = read_coordinates(centres)[["x", "y"]].to_numpy(float)
+    image, target = sections[0], sections[1]
+    box = labelled_box(xy, image.shape, working_radius)
+    return Example(Path(stack).stem, image, xy, box, "real", target)
+
+
+def split_examples(
+    targets: Mapping[str, tuple[PathLike, PathLike]], validation: int, working_radius: float
+) -> tuple[list[Example], list[Example]]:
+    """Training and validation examples: the last ``validation`` micrographs by name validate.
+
+    With a single labelled micrograph it both trains and validates (logged): a few labels are
+    better used than kept back.
+    """
+    examples = [read_targets(*targets[name], working_radius) for name in sorted(targets)]
+    if len(examples) < 2 or validation < 1:
+        log.warning("only %d labelled micrograph(s): validating on the training data", len(examples))
+        return examples, examples
+    held = min(validation, len(examples) - 1)
+    return examples[:-held], examples[-held:]
+
+
+def _description(train: Sequence[Example], validation: Sequence[Example]) -> dict[str, object]:
+    return {
+        "train_micrographs": [e.name for e in train],
+        "validation_micrographs": [e.name for e in validation],
+    }
+
+
+def train_detector_files(
+    targets: Mapping[str, tuple[PathLike, PathLike]],
+    out: PathLike,
+    settings: DetectorTraining,
+    validation: int = 1,
+    initial: PathLike | None = None,
+    device: str = "auto",
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Train (or fine-tune ``initial``) a detector on the targets; see :func:`drpnet.train.train_detector`."""
+    set_threads(threads)
+    preprocess_settings = PreprocessSettings()
+    train, held = split_examples(targets, validation, preprocess_settings.working_radius)
+    initial_path = None if initial is None else checkpoint.resolve(initial, "detector")
+    history = train_detector(
+        train, held, settings, preprocess_settings, out, choose_device(device), _description(train, held), initial_path
+    )
+    training_curves(history, Path(out).with_suffix(".png"))
+    return history
+
+
+def train_classifier_files(
+    targets: Mapping[str, tuple[PathLike, PathLike]],
+    detector: PathLike,
+    out: PathLike,
+    settings: ClassifierTraining,
+    validation: int = 1,
+    device: str = "auto",
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Train a classifier on the detector's candidates in the labelled micrographs."""
+    set_threads(threads)
+    train, held = split_examples(targets, validation, PreprocessSettings().working_radius)
+    history = train_classifier(train, held, detector, settings, out, choose_device(device), _description(train, held))
+    write_table(Path(out).with_suffix(".tsv"), history)
+    return history
