@@ -28,6 +28,7 @@ from drpnet.train import (
     Example,
     labelled_box,
     labelled_example,
+    selftrain_classifier,
     train_classifier,
     train_detector,
 )
@@ -131,5 +132,22 @@ def train_classifier_files(
     set_threads(threads)
     train, held = split_examples(targets, validation, PreprocessSettings().working_radius)
     history = train_classifier(train, held, detector, settings, out, choose_device(device), _description(train, held))
+    write_table(Path(out).with_suffix(".tsv"), history)
+    return history
+
+
+def selftrain_classifier_files(
+    preprocessed: Sequence[PathLike],
+    detector: PathLike,
+    out: PathLike,
+    settings: ClassifierTraining,
+    device: str = "auto",
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Train a classifier without labels on preprocessed micrographs of the dataset it will pick."""
+    set_threads(threads)
+    images = [read_mrc_with_pixel_size(path)[0] for path in preprocessed]
+    description = {"train_micrographs": [Path(path).stem for path in preprocessed]}
+    history = selftrain_classifier(images, detector, settings, out, choose_device(device), description)
     write_table(Path(out).with_suffix(".tsv"), history)
     return history

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from scipy.spatial import cKDTree
 from torch import nn
 from tqdm import tqdm
 
@@ -329,6 +330,11 @@ class ClassifierTraining:
     batch: int = 64
     learning_rate: float = 1e-3
     candidate_fraction: float = 0.5  # candidates come from peaks above this fraction of the detector threshold
+    # Label-free training (DRPnet's): positives are the `confident` top fraction of the peaks above the detector
+    # threshold; negatives are peaks below `doubtful` x the threshold and random background, a diameter or more
+    # from any peak above it.
+    confident: float = 0.5
+    doubtful: float = 0.5
     seed: int = 0
 
 
@@ -378,25 +384,23 @@ def best_cutoff(probabilities: np.ndarray, hits: np.ndarray, n_truth: int) -> tu
     return best
 
 
-def train_classifier(
-    train: Sequence[Example],
-    validation: Sequence[Example],
-    detector_path: str | os.PathLike[str],
-    settings: ClassifierTraining,
-    out: str | os.PathLike[str],
-    device: torch.device,
-    description: dict[str, object] | None = None,
-) -> pd.DataFrame:
-    """Train the classifier on the detector's candidates; its cutoff maximises validation F1."""
-    torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
+def _load_detector(
+    detector_path: str | os.PathLike[str], device: torch.device
+) -> tuple[nn.Module, ModelInfo, float, PeakSettings]:
+    """A detector ready to run, its metadata, working radius and the peak settings it was validated with."""
     detector_model, detector_info = checkpoint.load(detector_path, "detector")
-    detector = prepare(detector_model, device)
-    radius = detector_info.preprocess_settings.working_radius
     peaks = PeakSettings(**detector_info.training.get("settings", {}).get("peaks", {}))
-    patches, labels = classifier_patches(
-        train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng
-    )
+    return prepare(detector_model, device), detector_info, detector_info.preprocess_settings.working_radius, peaks
+
+
+def _fit_classifier(
+    patches: np.ndarray,
+    labels: np.ndarray,
+    settings: ClassifierTraining,
+    device: torch.device,
+    rng: np.random.Generator,
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train a classifier on ``(n, 64, 64)`` patches with 0/1 labels, classes weighted equally."""
     log.info("classifier training patches: %d particles, %d background", int(labels.sum()), int((labels == 0).sum()))
     model = PatchClassifier().to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -413,9 +417,35 @@ def train_classifier(
         loss.backward()
         optimiser.step()
         running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
-        if step % 100 == 0:
+        if step % 100 == 0 or step == settings.steps:
             history.append({"step": step, "loss": running})
-    model.eval()
+    return model.eval(), history
+
+
+def _save_classifier(
+    out: str | os.PathLike[str], model: nn.Module, detector_info: ModelInfo, cutoff: float, training: dict
+) -> None:
+    info = ModelInfo("classifier", "drpnet", detector_info.preprocess, cutoff, training)
+    checkpoint.save(out, model, info)
+
+
+def train_classifier(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    detector_path: str | os.PathLike[str],
+    settings: ClassifierTraining,
+    out: str | os.PathLike[str],
+    device: torch.device,
+    description: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Train the classifier on the detector's candidates; its cutoff maximises validation F1."""
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    detector, detector_info, radius, peaks = _load_detector(detector_path, device)
+    patches, labels = classifier_patches(
+        train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng
+    )
+    model, history = _fit_classifier(patches, labels, settings, device, rng)
     probabilities, hits, n_truth = [], [], 0
     for example in validation:
         xy, _, matched = labelled_peaks(detector, example, detector_info.threshold, radius, peaks, device)
@@ -424,18 +454,67 @@ def train_classifier(
         n_truth += len(example.centres)
     cutoff, f1 = best_cutoff(np.concatenate(probabilities), np.concatenate(hits), n_truth)
     log.info("classifier cutoff %.2f gives validation F1 %.3f", cutoff, f1)
-    info = ModelInfo(
-        kind="classifier",
-        architecture="drpnet",
-        preprocess=detector_info.preprocess,
-        threshold=cutoff,
-        training={
-            "settings": asdict(settings),
-            "validation_f1": f1,
-            "detector": str(detector_path),
-            **(description or {}),
-        },
-    )
-    checkpoint.save(out, model, info)
-    history.append({"step": settings.steps, "loss": running, "val_f1": f1, "cutoff": cutoff})
+    training = {"settings": asdict(settings), "validation_f1": f1, "detector": str(detector_path)}
+    _save_classifier(out, model, detector_info, cutoff, training | (description or {}))
+    history[-1] |= {"val_f1": f1, "cutoff": cutoff}
+    return pd.DataFrame(history)
+
+
+def selftraining_patches(
+    images: Sequence[np.ndarray],
+    detector: nn.Module,
+    threshold: float,
+    working_radius: float,
+    peaks: PeakSettings,
+    settings: ClassifierTraining,
+    device: torch.device,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Patches and labels from the detector's own confident (1) and doubtful (0) picks in unlabelled micrographs."""
+    diameter = 2 * working_radius
+    patches, labels = [], []
+    for image in images:
+        found = find_peaks(
+            detect(detector, image, device), 0.0, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma
+        )
+        xy, scores = found[["x", "y"]].to_numpy(float), found["score"].to_numpy(float)
+        above = scores >= threshold
+        if not above.any():
+            continue
+        positives = xy[above & (scores >= np.quantile(scores[above], 1 - settings.confident))]
+        edge = peaks.edge * diameter
+        background = rng.uniform([edge, edge], [image.shape[1] - edge, image.shape[0] - edge], size=(len(positives), 2))
+        candidates = np.vstack([xy[scores < settings.doubtful * threshold], background])
+        far = cKDTree(xy[above]).query(candidates)[0] > diameter
+        for points, label in ((positives, 1), (candidates[far], 0)):
+            if len(points):
+                patches.append(crop_patches(image, points, CLASSIFIER_PATCH))
+                labels.append(np.full(len(points), label))
+    if not labels or not any((part == 0).any() for part in labels) or not any((part == 1).any() for part in labels):
+        raise ValueError("the detector found too few confident or doubtful peaks to train a classifier on")
+    return np.concatenate(patches), np.concatenate(labels)
+
+
+def selftrain_classifier(
+    images: Sequence[np.ndarray],
+    detector_path: str | os.PathLike[str],
+    settings: ClassifierTraining,
+    out: str | os.PathLike[str],
+    device: torch.device,
+    description: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Train a classifier without labels on preprocessed micrographs; its cutoff is 0.5 (nothing to tune it on)."""
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    detector, detector_info, radius, peaks = _load_detector(detector_path, device)
+    threshold = detector_info.threshold
+    patches, labels = selftraining_patches(images, detector, threshold, radius, peaks, settings, device, rng)
+    model, history = _fit_classifier(patches, labels, settings, device, rng)
+    training = {
+        "settings": asdict(settings),
+        "detector": str(detector_path),
+        "labels": "none: confident and doubtful detector peaks",
+        **(description or {}),
+    }
+    _save_classifier(out, model, detector_info, 0.5, training)
     return pd.DataFrame(history)

@@ -10,7 +10,16 @@ from drpnet import checkpoint
 from drpnet import train as train_module
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import ClassifierTraining, DetectorTraining, Example, train_classifier, train_detector, validation_f1
+from drpnet.train import (
+    ClassifierTraining,
+    DetectorTraining,
+    Example,
+    selftrain_classifier,
+    selftraining_patches,
+    train_classifier,
+    train_detector,
+    validation_f1,
+)
 from tests.conftest import dark_blobs
 
 SETTINGS = PreprocessSettings(working_radius=6.0)
@@ -118,3 +127,33 @@ def test_fine_tuning_starts_from_the_given_weights_and_patience_stops_early(trai
     _, info = checkpoint.load(tmp_path / "tuned.pt", "detector")
     assert info.training["fine_tuned_from"] == str(start)
     assert history["val_f1"].iloc[0] > 0.8, "a barely moving fine-tune keeps what the start had learnt"
+
+
+def test_selftraining_takes_confident_peaks_as_particles_and_far_weak_ones_as_background(trained):
+    detector, _ = trained
+    model, info = checkpoint.load(detector, "detector")
+    examples = [blob_example(seed) for seed in (4, 5)]
+    patches, labels = selftraining_patches(
+        [e.image for e in examples],
+        model,
+        info.threshold,
+        6.0,
+        PeakSettings(edge=0.5),
+        ClassifierTraining(),
+        torch.device("cpu"),
+        np.random.default_rng(0),
+    )
+    assert patches.shape[1:] == (64, 64) and set(labels) == {0, 1}
+    centre = patches[:, 28:36, 28:36].mean(axis=(1, 2))
+    assert centre[labels == 1].mean() < centre[labels == 0].mean() - 0.5, "particles are dark at the patch centre"
+
+
+def test_selftrained_classifier_records_that_it_saw_no_labels(trained, tmp_path):
+    detector, _ = trained
+    images = [blob_example(seed).image for seed in (4, 5)]
+    history = selftrain_classifier(
+        images, detector, ClassifierTraining(steps=20, batch=8), tmp_path / "c.pt", torch.device("cpu")
+    )
+    _, info = checkpoint.load(tmp_path / "c.pt", "classifier")
+    assert info.threshold == 0.5 and info.training["labels"].startswith("none")
+    assert history["step"].iloc[-1] == 20

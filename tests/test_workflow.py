@@ -252,6 +252,21 @@ def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
 
 
 @pytest.mark.slow
+def test_label_free_classifier_is_trained_on_the_picked_dataset_itself(tmp_path):
+    config = demo_config(count=1) | {
+        "model": {"classifier": "selftrained"},
+        "training": {"classifier": {"steps": 20, "batch": 16}},
+        "report": {"overlays": 0},
+    }
+    code, output = run_snakemake(tmp_path, config)
+    assert code == 0, output[-3000:]
+    model = tmp_path / "results" / "models" / "tiny" / "classifier_selftrained.pt"
+    info = checkpoint.read_info(model, "classifier")
+    assert info.training["train_micrographs"] == ["sim_000"] and info.training["labels"].startswith("none")
+    assert "classifier_selftrained.pt" in (tmp_path / "logs" / "tiny" / "classify" / "sim_000.log").read_text()
+
+
+@pytest.mark.slow
 def test_a_corrupt_micrograph_fails_its_own_jobs_only(tmp_path):
     mics = tmp_path / "mics"
     mics.mkdir()

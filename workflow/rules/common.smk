@@ -80,9 +80,20 @@ def detector_model(wildcards):
     return f"results/models/{name}/detector.pt" if trained_here(name) else str(resolve(name, "detector"))
 
 
+SELFTRAINED = "selftrained"
+
+
 def classifier_model(wildcards):
     name = config["model"]["classifier"]
+    if name == SELFTRAINED:
+        return f"results/models/{wildcards.dataset}/classifier_selftrained.pt"
     return f"results/models/{name}/classifier.pt" if trained_here(name) else str(resolve(name, "classifier"))
+
+
+def selftraining_micrographs(wildcards):
+    """Preprocessed micrographs that teach a dataset's label-free classifier: the first ones by name."""
+    names = list(MICROGRAPHS[wildcards.dataset])[: config["training"]["selftrain_micrographs"]]
+    return [f"results/{wildcards.dataset}/preprocessed/{name}.mrc" for name in names]
 
 
 def training_files(wildcards):

@@ -78,3 +78,26 @@ rule train_classifier:
         "../../envs/drpnet.yaml"
     script:
         "../scripts/train_classifier.py"
+
+
+rule selftrain_classifier:
+    input:
+        preprocessed=selftraining_micrographs,
+        detector=detector_model,
+    output:
+        model="results/models/{dataset}/classifier_selftrained.pt",
+        table="results/models/{dataset}/classifier_selftrained.tsv",
+    log:
+        "logs/{dataset}/selftrain_classifier.log",
+    params:
+        settings=classifier_training,
+        device=config["device"],
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+        gpu=gpus(),
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/selftrain_classifier.py"
