@@ -33,12 +33,17 @@ class PreprocessSettings:
         Gaussian high-pass sigma, in working radii (removes ice gradients and carbon shading).
     clip
         Values beyond this many robust standard deviations are clipped (ice crystals, carbon edges).
+    input_scale, input_offset
+        The normalised image is mapped to ``x * input_scale + input_offset`` last: networks trained on other
+        input ranges (the original DRPnet release expects an 8-bit-like image in [0, 1]) get what they know.
     """
 
     working_radius: float = DEFAULT_WORKING_RADIUS
     lowpass: float = 1.0
     highpass: float = 3.0
     clip: float = 4.0
+    input_scale: float = 1.0
+    input_offset: float = 0.0
 
 
 def downsample_factor(diameter_px: float, working_radius: float) -> float:
@@ -153,4 +158,7 @@ def preprocess(
     filtered = bandpass(small, settings.lowpass, settings.highpass * settings.working_radius)
     if light_particles:
         filtered = -filtered
-    return normalise(filtered, settings.clip), scale
+    normalised = normalise(filtered, settings.clip)
+    if settings.input_scale != 1.0 or settings.input_offset != 0.0:
+        normalised = normalised * np.float32(settings.input_scale) + np.float32(settings.input_offset)
+    return normalised, scale

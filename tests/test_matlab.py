@@ -5,13 +5,16 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+import scipy.ndimage
 import torch
 
 from drpnet import checkpoint
 from drpnet.cli import main
-from drpnet.io import InputError
+from drpnet.detect import detect
+from drpnet.io import InputError, read_coordinates, read_micrograph
 from drpnet.matlab import FCRN_LAYERS, read_matlab_fcrn
-from tests.conftest import REPO
+from drpnet.preprocess import preprocess
+from tests.conftest import REPO, SHARED_DATA
 
 ORIGINAL = REPO.parent / "shared" / "drpnet-original" / "cnet_1.mat"
 
@@ -57,3 +60,30 @@ def test_original_release_converts_loads_and_runs(tmp_path):
     with torch.no_grad():
         output = model(torch.rand(1, 1, 100, 130))
     assert output.shape == (1, 1, 100, 130) and torch.isfinite(output).all()
+
+
+def _rank_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Probability that a value at a particle beats a value elsewhere (ties count half)."""
+    return float(((positive[:, None] > negative[None]) + 0.5 * (positive[:, None] == negative[None])).mean())
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not ORIGINAL.is_file(), reason=f"original DRPnet weights not found at {ORIGINAL}")
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data not found at {SHARED_DATA}")
+def test_original_release_peaks_on_particles_of_a_real_micrograph(tmp_path):
+    assert main(["import-matlab", str(ORIGINAL), "--out", str(tmp_path / "original.pt")]) == 0
+    model, info = checkpoint.load(tmp_path / "original.pt", "detector")
+    name = "Falcon_2012_06_12-14_33_35_0"
+    image = read_micrograph(SHARED_DATA / "micrographs" / f"{name}.jpg")
+    working, scale = preprocess(image, 108, info.preprocess_settings)
+    centre_map = scipy.ndimage.gaussian_filter(detect(model, working, torch.device("cpu")), 1.0)
+    centres = read_coordinates(SHARED_DATA / "coords" / f"{name}.star")[["x", "y"]].to_numpy() / np.asarray(scale)
+    rng = np.random.default_rng(0)
+    elsewhere = rng.uniform(centres.min(axis=0), centres.max(axis=0), size=(3000, 2))
+    distance = np.min(np.hypot(*(elsewhere[:, None] - centres[None]).transpose(2, 0, 1)), axis=1)
+    far = distance > info.preprocess["working_radius"]
+
+    def at(xy: np.ndarray) -> np.ndarray:
+        return centre_map[np.round(xy[:, 1]).astype(int), np.round(xy[:, 0]).astype(int)]
+
+    assert _rank_auc(at(centres), at(elsewhere[far])) > 0.9
