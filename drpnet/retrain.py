@@ -7,6 +7,7 @@ labels) and a STAR of the labelled centres in working pixels. The training funct
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -17,12 +18,22 @@ import pandas as pd
 
 from drpnet import checkpoint
 from drpnet.detect import choose_device
-from drpnet.io import read_coordinates, read_mrc_with_pixel_size, write_coordinates, write_mrc, write_table
-from drpnet.pick import set_threads
+from drpnet.evaluate import Matches, match_dataset
+from drpnet.io import (
+    atomic_path,
+    read_coordinates,
+    read_micrograph,
+    read_mrc_with_pixel_size,
+    write_coordinates,
+    write_mrc,
+    write_table,
+)
+from drpnet.pick import PeakSettings, Picker, set_threads
 from drpnet.plots import training_curves
 from drpnet.preprocess import PreprocessSettings
 from drpnet.targets import distance_target
 from drpnet.train import (
+    MATCH_RADIUS,
     ClassifierTraining,
     DetectorTraining,
     Example,
@@ -151,3 +162,68 @@ def selftrain_classifier_files(
     history = selftrain_classifier(images, detector, settings, out, choose_device(device), description)
     write_table(Path(out).with_suffix(".tsv"), history)
     return history
+
+
+def choose_thresholds(
+    picks: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], radius: float
+) -> dict[str, float]:
+    """The detector threshold and classifier cutoff with the best F1 on labelled micrographs.
+
+    Parameters
+    ----------
+    picks
+        Per micrograph, candidates (``x``, ``y``, ``score``: detector score) with a generous threshold, and
+        ``probability`` (the classifier's; absent without a classifier).
+    radius
+        Match radius in input pixels.
+
+    Notes
+    -----
+    Matching goes best score first, so dropping the lowest-scored picks never changes the matches of
+    the others: one matching per cutoff gives F1 at every threshold exactly (the precision-recall curve).
+    """
+    with_classifier = all("probability" in table for table in picks.values())
+    best = {"f1": -1.0, "threshold": 0.0, "cutoff": 0.0}
+    for cutoff in np.linspace(0.0, 0.95, 20) if with_classifier else [0.0]:
+        kept = {name: t[t["probability"] >= cutoff] if with_classifier else t for name, t in picks.items()}
+        curve = Matches.pooled(list(match_dataset(kept, truth, radius).values())).curve()
+        if len(curve) and curve["f1"].max() > best["f1"] + 1e-9:
+            row = curve.loc[curve["f1"].idxmax()]
+            best = {"f1": float(row["f1"]), "threshold": float(row["threshold"]), "cutoff": float(cutoff)}
+    return best
+
+
+def calibrate_files(
+    micrographs: Mapping[str, PathLike],
+    truth: Mapping[str, PathLike],
+    detector: PathLike,
+    classifier: PathLike | None,
+    diameter_px: float,
+    out: PathLike,
+    peaks: PeakSettings | None = None,
+    light_particles: bool = False,
+    radius: float = MATCH_RADIUS,
+    device: str = "auto",
+    threads: int = 1,
+) -> dict[str, object]:
+    """Choose the threshold and cutoff on labelled micrographs and write them, with their F1, as JSON."""
+    set_threads(threads)
+    picker = Picker(detector, classifier, device, threshold=0.0, cutoff=0.0, peaks=peaks or PeakSettings())
+    picks = {
+        name: picker.pick(read_micrograph(path), diameter_px, light_particles).picks
+        for name, path in micrographs.items()
+    }
+    labels = {name: read_coordinates(path) for name, path in truth.items()}
+    chosen = choose_thresholds(picks, labels, radius * diameter_px)
+    record = {
+        **chosen,
+        "cutoff": chosen["cutoff"] if classifier is not None else None,
+        "micrographs": sorted(micrographs),
+        "detector": str(detector),
+        "classifier": None if classifier is None else str(classifier),
+        "match_radius": radius,
+    }
+    log.info("threshold %.3f, cutoff %s: F1 %.3f", record["threshold"], record["cutoff"], record["f1"])
+    with atomic_path(out) as temporary:
+        temporary.write_text(json.dumps(record, indent=2) + "\n")
+    return record

@@ -7,9 +7,11 @@ stage can write coordinates in the input micrograph's pixels.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,6 +65,20 @@ def detect_files(
         write_mrc(out, detect(network, working, torch_device), pixel_size)
 
 
+def _chosen(given: float | None, thresholds: PathLike | None, key: str, model_value: float) -> float:
+    """A given value, else the one in a thresholds JSON, else the model's."""
+    if given is not None:
+        return given
+    if thresholds is not None:
+        try:
+            value = json.loads(Path(thresholds).read_text())[key]
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(thresholds, f"holds no {key} ({type(error).__name__}: {error})") from error
+        if value is not None:
+            return float(value)
+    return model_value
+
+
 def _scale(
     path: PathLike, pixel_size: np.ndarray | tuple[float, float], input_pixel_size: float
 ) -> tuple[float, float]:
@@ -82,8 +98,13 @@ def peaks_file(
     model: PathLike,
     settings: PeakSettings,
     threshold: float | None = None,
+    thresholds: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Candidates of one centre map as a coordinate STAR in the input frame; the threshold defaults to the model's."""
+    """Candidates of one centre map as a coordinate STAR in the input frame.
+
+    The threshold is ``threshold``, else the one chosen on labelled data in the ``thresholds`` JSON
+    (see :func:`drpnet.retrain.calibrate_files`), else the model's.
+    """
     values, map_pixel_size = read_mrc_with_pixel_size(centre_map)
     scale = _scale(centre_map, map_pixel_size, pixel_size)
     _, info = checkpoint.load(model, "detector")
@@ -95,7 +116,9 @@ def peaks_file(
             f"particles are {implied:.1f} px in radius here but the detector works at {radius:g} px; "
             "preprocess with the detector's working radius and the same diameter and pixel size",
         )
-    candidates = find_candidates(values, scale, radius, info.threshold if threshold is None else threshold, settings)
+    threshold = _chosen(threshold, thresholds, "threshold", info.threshold)
+    log.info("peak threshold %.3f", threshold)
+    candidates = find_candidates(values, scale, radius, threshold, settings)
     write_coordinates(out, candidates)
     return candidates
 
@@ -116,8 +139,12 @@ def classify_file(
     cutoff: float | None = None,
     device: str = "auto",
     threads: int = 1,
+    thresholds: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Final picks: candidates whose patch the classifier scores at or above the cutoff (default: the model's)."""
+    """Final picks: candidates whose patch the classifier scores at or above the cutoff.
+
+    The cutoff is ``cutoff``, else the one chosen on labelled data in ``thresholds``, else the model's.
+    """
     set_threads(threads)
     stack, _ = read_mrc_with_pixel_size(patches)
     table = read_coordinates(candidates)
@@ -128,6 +155,8 @@ def classify_file(
     network, info = checkpoint.load(model, "classifier")
     log.info("using %s", checkpoint.describe(info, checkpoint.resolve(model, "classifier")))
     probabilities = score_patches(prepare(network, torch_device), stack, torch_device)
-    picks = apply_cutoff(table, probabilities, info.threshold if cutoff is None else cutoff)
+    cutoff = _chosen(cutoff, thresholds, "cutoff", info.threshold)
+    log.info("classifier cutoff %.3f", cutoff)
+    picks = apply_cutoff(table, probabilities, cutoff)
     write_coordinates(out, picks)
     return picks

@@ -267,6 +267,18 @@ def test_label_free_classifier_is_trained_on_the_picked_dataset_itself(tmp_path)
 
 
 @pytest.mark.slow
+def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
+    config = demo_config(count=1) | {"model": {"thresholds": "tiny"}, "report": {"overlays": 0}}
+    code, output = run_snakemake(tmp_path, config)
+    assert code == 0, output[-3000:]
+    chosen = json.loads((tmp_path / "results" / "models" / "tiny" / "thresholds.json").read_text())
+    assert chosen["micrographs"] == ["sim_000"] and 0 < chosen["f1"] <= 1
+    logs = tmp_path / "logs" / "tiny"
+    assert f"peak threshold {chosen['threshold']:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
+    assert f"classifier cutoff {chosen['cutoff']:.3f}" in (logs / "classify" / "sim_000.log").read_text()
+
+
+@pytest.mark.slow
 def test_a_corrupt_micrograph_fails_its_own_jobs_only(tmp_path):
     mics = tmp_path / "mics"
     mics.mkdir()

@@ -96,6 +96,31 @@ def selftraining_micrographs(wildcards):
     return [f"results/{wildcards.dataset}/preprocessed/{name}.mrc" for name in names]
 
 
+def thresholds_file(wildcards):
+    """Thresholds chosen on a labelled dataset (model: {thresholds: <dataset>}) as a one-item list, or none."""
+    name = config["model"]["thresholds"]
+    if name == "checkpoint":
+        return []
+    if not trained_here(name):
+        raise WorkflowError(f"model: thresholds: {name!r} is neither 'checkpoint' nor a configured dataset")
+    return [f"results/models/{name}/thresholds.json"]
+
+
+def labelled_micrographs(wildcards):
+    """The micrographs of a dataset that have true coordinates, in the order of truth_file_list."""
+    return [MICROGRAPHS[wildcards.dataset][name] for name in truth_files(wildcards)]
+
+
+def calibration_classifier(wildcards):
+    """The classifier whose cutoff calibration chooses, as a one-item list, or none."""
+    return [classifier_model(wildcards)] if use_classifier() else []
+
+
+def peak_settings(wildcards):
+    """Keyword arguments of drpnet.pick.PeakSettings from the config."""
+    return {key: value for key, value in config["peaks"].items() if key != "threshold"}
+
+
 def training_files(wildcards):
     """The target stacks and centre files of a dataset's labelled micrographs."""
     names = list(truth_files(wildcards))

@@ -48,6 +48,7 @@ rule peaks:
     input:
         centre_map="results/{dataset}/maps/{micrograph}.mrc",
         model=detector_model,
+        thresholds=thresholds_file,
     output:
         "results/{dataset}/candidates/{micrograph}.star",
     log:
@@ -90,6 +91,7 @@ if use_classifier():
             patches="results/{dataset}/patches/{micrograph}.mrcs",
             candidates="results/{dataset}/candidates/{micrograph}.star",
             model=classifier_model,
+            thresholds=thresholds_file,
         output:
             "results/{dataset}/picks/{micrograph}.star",
         log:

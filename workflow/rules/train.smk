@@ -101,3 +101,31 @@ rule selftrain_classifier:
         "../../envs/drpnet.yaml"
     script:
         "../scripts/selftrain_classifier.py"
+
+
+rule calibrate:
+    input:
+        micrographs=labelled_micrographs,
+        truth=truth_file_list,
+        detector=detector_model,
+        classifier=calibration_classifier,
+    output:
+        "results/models/{dataset}/thresholds.json",
+    log:
+        "logs/{dataset}/calibrate.log",
+    params:
+        names=evaluated_micrographs,
+        diameter_px=diameter_px,
+        light_particles=light_particles,
+        peaks=peak_settings,
+        radius=config["evaluate"]["radii"][0],
+        device=config["device"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=gpus(),
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/calibrate.py"

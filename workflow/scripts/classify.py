@@ -15,4 +15,5 @@ classify_file(
     snakemake.params.cutoff,
     snakemake.params.device,
     snakemake.threads,
+    snakemake.input.thresholds[0] if snakemake.input.thresholds else None,
 )

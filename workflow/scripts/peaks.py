@@ -18,4 +18,5 @@ peaks_file(
     snakemake.input.model,
     PeakSettings(**settings),
     threshold,
+    snakemake.input.thresholds[0] if snakemake.input.thresholds else None,
 )
