@@ -1,9 +1,11 @@
 """Time each picking stage on one full-size micrograph and report the peak memory.
 
-    python benchmarks/benchmark.py --threads 2 --repeats 5 [--micrograph X.jpg --diameter 108] [--json out.json]
+    python benchmarks/benchmark.py --threads 2 --repeats 5 [--device all] [--quality] [--json out.json]
 
 Without --micrograph it uses a real 4096x4096 EMPIAR-10017 JPG from ../shared when present, else a
-simulated 4096x4096 float micrograph. Prints a markdown table of median seconds per stage.
+simulated 4096x4096 float micrograph. Prints a markdown table of median seconds per stage on the CPU and, when
+present, on CUDA; --quality adds precision, recall, F1 and AP on held-out EMPIAR-10017 micrographs
+(benchmarks/quality.py). benchmarks/compare.py puts the LoG baseline and Topaz beside drpnet.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import platform
 import resource
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +27,9 @@ from drpnet.io import read_micrograph
 from drpnet.pick import Picker, crop_candidates, find_candidates, set_threads
 from drpnet.preprocess import preprocess
 from drpnet.simulate import SimulationSettings, write_simulated
+
+sys.path.insert(0, str(Path(__file__).parent))
+from quality import real_scores
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "empiar10017" / "micrographs"
 
@@ -42,37 +48,26 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--micrograph", type=Path)
-    parser.add_argument("--diameter", type=float, help="particle diameter in pixels (with --micrograph)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--detector", default="pretrained", help="checkpoint or shipped name (pretrained-fcrn)")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    set_threads(args.threads)
-    scratch = Path("/tmp/drpnet-benchmark")
-    scratch.mkdir(exist_ok=True)
-    path, diameter = (args.micrograph, args.diameter) if args.micrograph else default_micrograph(scratch)
-    picker = Picker(args.detector, device=args.device)
-    memory_before = peak_rss_mib()
-    times: dict[str, list[float]] = {
-        stage: [] for stage in ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")
-    }
+STAGES = ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")
+
+
+def measure(path: Path, diameter: float, detector: str, device: str, repeats: int) -> dict:
+    """Median seconds per stage over ``repeats`` runs (after one warm-up), and the memory used."""
+    picker = Picker(detector, device=device)
+    on_gpu = picker.device.type == "cuda"
+    times: dict[str, list[float]] = {stage: [] for stage in STAGES}
 
     def timed(stage: str, function, *arguments):
-        if picker.device.type == "cuda":
+        if on_gpu:
             torch.cuda.synchronize()
         start = time.perf_counter()
         result = function(*arguments)
-        if picker.device.type == "cuda":
+        if on_gpu:
             torch.cuda.synchronize()
         times[stage].append(time.perf_counter() - start)
         return result
 
-    for repeat in range(args.repeats + 1):  # the first run warms up and is not counted
+    for repeat in range(repeats + 1):  # the first run warms up and is not counted
         start = time.perf_counter()
         image = timed("read", read_micrograph, path)
         working, scale = timed("preprocess", preprocess, image, diameter, picker.detector_info.preprocess_settings)
@@ -86,36 +81,62 @@ def main() -> None:
         if repeat == 0:
             for values in times.values():
                 values.clear()
-    picks = int((probabilities >= picker.cutoff).sum())
-    medians = {stage: statistics.median(values) for stage, values in times.items()}
-    report = {
-        "micrograph": str(path),
-        "shape": list(image.shape),
-        "working_shape": list(working.shape),
-        "diameter_px": diameter,
-        "threads": args.threads,
+    return {
         "device": str(picker.device),
         "detector": picker.detector_info.architecture,
-        "repeats": args.repeats,
-        "median_seconds": medians,
+        "shape": list(image.shape),
+        "working_shape": list(working.shape),
+        "median_seconds": {stage: statistics.median(values) for stage, values in times.items()},
         "peak_rss_mib": peak_rss_mib(),
-        "rss_after_loading_mib": memory_before,
+        "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None,
         "candidates": len(candidates),
-        "picks": picks,
+        "picks": int((probabilities >= picker.cutoff).sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--micrograph", type=Path)
+    parser.add_argument("--diameter", type=float, help="particle diameter in pixels (with --micrograph)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="all", help="cpu, cuda, or all: the CPU and CUDA when present")
+    parser.add_argument("--detector", default="pretrained", help="checkpoint or shipped name (pretrained-fcrn)")
+    parser.add_argument("--quality", action="store_true", help="also score held-out EMPIAR-10017 micrographs")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    set_threads(args.threads)
+    scratch = Path("/tmp/drpnet-benchmark")
+    scratch.mkdir(exist_ok=True)
+    path, diameter = (args.micrograph, args.diameter) if args.micrograph else default_micrograph(scratch)
+    devices = [args.device] if args.device != "all" else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    runs = [measure(path, diameter, args.detector, device, args.repeats) for device in devices]
+    rows, columns = runs[0]["shape"]
+    print(f"{path.name} {columns}x{rows}, {args.threads} CPU threads, median of {args.repeats}\n")
+    print("| stage | " + " | ".join(f"{run['device']} seconds" for run in runs) + " |")
+    print("|---|" + "---|" * len(runs))
+    for stage in STAGES:
+        print(f"| {stage} | " + " | ".join(f"{run['median_seconds'][stage]:.3f}" for run in runs) + " |")
+    for run in runs:
+        gpu = f", GPU {run['peak_gpu_mib']:.0f} MiB" if run["peak_gpu_mib"] is not None else ""
+        print(
+            f"\n{run['device']}: peak memory {run['peak_rss_mib']:.0f} MiB (RSS of the process){gpu}; "
+            f"{run['candidates']} candidates, {run['picks']} picks"
+        )
+    report = {
+        "micrograph": str(path),
+        "diameter_px": diameter,
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "runs": runs,
         "cpu": platform.processor() or platform.machine(),
         "torch": torch.__version__,
     }
-    print(
-        f"{path.name} {image.shape[1]}x{image.shape[0]}, {args.threads} threads, {picker.device}, "
-        f"median of {args.repeats}\n"
-    )
-    print("| stage | seconds |\n|---|---|")
-    for stage, seconds in medians.items():
-        print(f"| {stage} | {seconds:.3f} |")
-    print(
-        f"\npeak memory (RSS of the whole process): {report['peak_rss_mib']:.0f} MiB; "
-        f"{len(candidates)} candidates, {picks} picks"
-    )
+    if args.quality:
+        report["quality"] = real_scores(Picker(args.detector, device=devices[-1]), args.detector)
+        if report["quality"]:
+            scores = " ".join(f"{key} {report['quality'][key]:.3f}" for key in ("precision", "recall", "f1"))
+            print(f"\nheld-out EMPIAR-10017: {scores}, AP {report['quality']['average_precision']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
