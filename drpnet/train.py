@@ -384,13 +384,15 @@ def best_cutoff(probabilities: np.ndarray, hits: np.ndarray, n_truth: int) -> tu
     return best
 
 
-def _load_detector(
-    detector_path: str | os.PathLike[str], device: torch.device
-) -> tuple[nn.Module, ModelInfo, float, PeakSettings]:
-    """A detector ready to run, its metadata, working radius and the peak settings it was validated with."""
+def _classifier_start(
+    settings: ClassifierTraining, detector_path: str | os.PathLike[str], device: torch.device
+) -> tuple[np.random.Generator, nn.Module, ModelInfo, float, PeakSettings]:
+    """Seeded random numbers, and the detector ready to run with its metadata, working radius and peak settings."""
+    torch.manual_seed(settings.seed)
     detector_model, detector_info = checkpoint.load(detector_path, "detector")
     peaks = PeakSettings(**detector_info.training.get("settings", {}).get("peaks", {}))
-    return prepare(detector_model, device), detector_info, detector_info.preprocess_settings.working_radius, peaks
+    radius = detector_info.preprocess_settings.working_radius
+    return np.random.default_rng(settings.seed), prepare(detector_model, device), detector_info, radius, peaks
 
 
 def _fit_classifier(
@@ -439,9 +441,7 @@ def train_classifier(
     description: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     """Train the classifier on the detector's candidates; its cutoff maximises validation F1."""
-    torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
-    detector, detector_info, radius, peaks = _load_detector(detector_path, device)
+    rng, detector, detector_info, radius, peaks = _classifier_start(settings, detector_path, device)
     patches, labels = classifier_patches(
         train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng
     )
@@ -504,9 +504,7 @@ def selftrain_classifier(
     description: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     """Train a classifier without labels on preprocessed micrographs; its cutoff is 0.5 (nothing to tune it on)."""
-    torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
-    detector, detector_info, radius, peaks = _load_detector(detector_path, device)
+    rng, detector, detector_info, radius, peaks = _classifier_start(settings, detector_path, device)
     threshold = detector_info.threshold
     patches, labels = selftraining_patches(images, detector, threshold, radius, peaks, settings, device, rng)
     model, history = _fit_classifier(patches, labels, settings, device, rng)
