@@ -22,3 +22,19 @@ def test_conda_env_lists_every_package_dependency():
     assert "conda-forge" in env["channels"]
     pip = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
     assert any(".." in line for line in pip), "the env must install drpnet itself"
+
+
+def _schema_keys(schema: dict) -> set[str]:
+    keys = set()
+    for name, sub in schema.get("properties", {}).items():
+        keys |= {name} | _schema_keys(sub)
+    if isinstance(schema.get("additionalProperties"), dict):
+        keys |= _schema_keys(schema["additionalProperties"])
+    return keys
+
+
+def test_config_readme_documents_every_key_of_the_schema():
+    schema = yaml.safe_load((REPO / "config" / "schemas" / "config.schema.yaml").read_text())
+    readme = (REPO / "config" / "README.md").read_text()
+    undocumented = sorted(key for key in _schema_keys(schema) if f"`{key}`" not in readme)
+    assert not undocumented, f"config/README.md does not mention {undocumented}"
