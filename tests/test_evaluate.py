@@ -97,3 +97,38 @@ def test_permutations_of_equal_scores_do_not_change_counts():
         for order in itertools.permutations(base)
     }
     assert counts == {2}
+
+
+def brute_force_scores(picks, scores, truth, radius):
+    """P/R/F1 of all picks, AP and best F1, re-matching the kept picks from scratch at every threshold."""
+
+    def at(threshold):
+        kept = scores >= threshold
+        found = int((brute_force_match(picks[kept], scores[kept], truth, radius) >= 0).sum())
+        precision = found / kept.sum() if kept.any() else 0.0
+        recall = found / len(truth) if len(truth) else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+
+    average_precision, previous_recall, best_f1 = 0.0, 0.0, 0.0
+    for threshold in sorted(set(scores), reverse=True):
+        precision, recall, f1 = at(threshold)
+        average_precision += (recall - previous_recall) * precision
+        previous_recall, best_f1 = recall, max(best_f1, f1)
+    return (*at(-np.inf), average_precision, best_f1)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_scores_agree_with_a_brute_force_reference(seed):
+    rng = np.random.default_rng(100 + seed)
+    truth = rng.uniform(0, 40, size=(int(rng.integers(0, 12)), 2))
+    picks = rng.uniform(0, 40, size=(int(rng.integers(0, 12)), 2))
+    if seed % 4 == 0 and len(truth) >= 2:  # a pick exactly between two centres, and a duplicate of it
+        picks = np.vstack([picks, truth[:2].mean(axis=0), truth[:2].mean(axis=0)])
+    scores = rng.integers(0, 3, size=len(picks)).astype(float)
+    table = pd.DataFrame({"x": picks[:, 0], "y": picks[:, 1], "score": scores})
+    result = score(table, pd.DataFrame(truth, columns=["x", "y"]), 8.0)
+    precision, recall, f1, average_precision, best_f1 = brute_force_scores(picks, scores, truth, 8.0)
+    assert (result.precision, result.recall, result.f1) == pytest.approx((precision, recall, f1))
+    assert result.average_precision == pytest.approx(average_precision)
+    assert result.best_f1 == pytest.approx(best_f1)
