@@ -268,7 +268,9 @@ def train_detector(
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
         log.info("resuming the detector training at step %d from %s", first, state_path)
-    progress = tqdm(range(first, settings.steps + 1), desc="detector", initial=first - 1, total=settings.steps)
+    progress = tqdm(
+        range(first, settings.steps + 1), desc="detector", initial=first - 1, total=settings.steps, mininterval=10
+    )
     for step in progress:
         model.train()
         chosen = rng.choice(len(train), size=settings.batch, p=weights)
