@@ -28,6 +28,10 @@ COORDINATE_COLUMNS = ("rlnCoordinateX", "rlnCoordinateY")
 SCORE_COLUMN = "rlnAutopickFigureOfMerit"
 
 
+#: A file path as the functions here accept it.
+PathLike = str | os.PathLike[str]
+
+
 class InputError(ValueError):
     """A file that cannot be used, with its path and the reason."""
 

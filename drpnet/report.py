@@ -11,10 +11,8 @@ import numpy as np
 import pandas as pd
 
 from drpnet.evaluate import Matches, match_dataset, score_matches
-from drpnet.io import atomic_path, read_coordinates, read_micrograph, write_table
+from drpnet.io import PathLike, atomic_path, read_coordinates, read_micrograph, write_table
 from drpnet.plots import overlay, picks_per_micrograph, precision_recall_plot, score_histogram
-
-PathLike = str | os.PathLike[str]
 
 TABLE_STYLE = (
     "body{font-family:sans-serif;font-size:13px} td,th{padding:2px 8px;text-align:right} "

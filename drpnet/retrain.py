@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from drpnet import checkpoint
 from drpnet.detect import choose_device
 from drpnet.evaluate import Matches, match_dataset
 from drpnet.io import (
+    PathLike,
     atomic_path,
     read_coordinates,
     read_micrograph,
@@ -45,8 +45,6 @@ from drpnet.train import (
 )
 
 log = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
 
 
 def make_targets_file(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from drpnet.classify import score_patches
 from drpnet.detect import choose_device, detect, prepare
 from drpnet.io import (
     InputError,
+    PathLike,
     read_coordinates,
     read_micrograph,
     read_mrc_with_pixel_size,
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 #: How far the working radius implied by the files may be from the model's before we refuse.
 RADIUS_TOLERANCE = 0.05
-
-PathLike = str | os.PathLike[str]
 
 
 def preprocess_file(
