@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -160,7 +162,7 @@ def test_selftrained_classifier_records_that_it_saw_no_labels(trained, tmp_path)
 
 
 def test_each_group_is_sampled_equally_however_many_micrographs_it_has():
-    real = [blob_example(0)]
+    real = [dataclasses.replace(blob_example(0), group="real")]
     empty = np.zeros((48, 48), np.float32)
     simulated = [Example(f"s{i}", empty, np.zeros((0, 2)), (0, 0, 47, 47), "simulated") for i in range(5)]
     weights = train_module._sampling_weights(real + simulated)
