@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -162,7 +160,7 @@ def test_selftrained_classifier_records_that_it_saw_no_labels(trained, tmp_path)
 
 
 def test_each_group_is_sampled_equally_however_many_micrographs_it_has():
-    real = [dataclasses.replace(blob_example(0), group="real")]
+    real = [blob_example(0)]
     empty = np.zeros((48, 48), np.float32)
     simulated = [Example(f"s{i}", empty, np.zeros((0, 2)), (0, 0, 47, 47), "simulated") for i in range(5)]
     weights = train_module._sampling_weights(real + simulated)
