@@ -199,18 +199,6 @@ def validation_f1(
     return float(mean_f1[best]), float(thresholds[best]), {group: float(curve[best]) for group, curve in curves.items()}
 
 
-def _sampling_weights(examples: Sequence[Example]) -> np.ndarray:
-    """How often each example is cropped: by its area within its group, each group (real, simulated) equally.
-
-    Forty simulated micrographs would otherwise outweigh ten real ones many times over.
-    """
-    area = np.array([e.image.size for e in examples], dtype=float)
-    groups = np.array([e.group for e in examples])
-    for group in np.unique(groups):
-        area[groups == group] /= area[groups == group].sum()
-    return area / area.sum()
-
-
 def _training_state(path: Path, settings: dict[str, object]) -> dict | None:
     """The saved state of an interrupted training with the same settings, or None."""
     if not path.is_file():
@@ -265,7 +253,8 @@ def train_detector(
         for e in train
     ]
     masks = [_loss_mask(e, radius) for e in train]
-    weights = _sampling_weights(train)
+    weights = np.array([e.image.size for e in train], dtype=float)
+    weights /= weights.sum()
     peaks = PeakSettings(**settings.peaks)
     state_path = out.with_suffix(".state.pt")
     history: list[dict[str, float]] = []

@@ -157,12 +157,3 @@ def test_selftrained_classifier_records_that_it_saw_no_labels(trained, tmp_path)
     _, info = checkpoint.load(tmp_path / "c.pt", "classifier")
     assert info.threshold == 0.5 and info.training["labels"].startswith("none")
     assert history["step"].iloc[-1] == 20
-
-
-def test_each_group_is_sampled_equally_however_many_micrographs_it_has():
-    real = [blob_example(0)]
-    empty = np.zeros((48, 48), np.float32)
-    simulated = [Example(f"s{i}", empty, np.zeros((0, 2)), (0, 0, 47, 47), "simulated") for i in range(5)]
-    weights = train_module._sampling_weights(real + simulated)
-    assert weights[0] == pytest.approx(0.5) and weights[1:].sum() == pytest.approx(0.5)
-    assert train_module._sampling_weights(simulated) == pytest.approx(np.full(5, 0.2))
