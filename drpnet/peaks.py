@@ -36,8 +36,8 @@ def find_peaks(
         Columns ``x`` (column), ``y`` (row), ``score``, in map pixels, strongest first.
     """
     smooth = scipy.ndimage.gaussian_filter(centre_map, sigma) if sigma > 0 else centre_map
-    window = max(3, int(2 * np.floor(min_distance) + 1))
-    is_max = (smooth == scipy.ndimage.maximum_filter(smooth, size=window, mode="nearest")) & (smooth >= threshold)
+    neighbourhood = scipy.ndimage.maximum_filter(smooth, footprint=_disc(min_distance), mode="nearest")
+    is_max = (smooth == neighbourhood) & (smooth >= threshold)
     rows, columns = _one_pixel_per_plateau(is_max)
     scores = smooth[rows, columns]
     inside = (
@@ -50,6 +50,17 @@ def find_peaks(
     xs, ys, ss = columns[inside][order].astype(float), rows[inside][order].astype(float), scores[inside][order]
     keep = _suppress_close(np.column_stack([xs, ys]), min_distance)
     return pd.DataFrame({"x": xs[keep], "y": ys[keep], "score": ss[keep].astype(float)})
+
+
+def _disc(radius: float) -> np.ndarray:
+    """Footprint of the pixels within ``radius`` (at least the 3x3 neighbourhood).
+
+    A square window would also suppress peaks up to ``radius * sqrt(2)`` apart along its diagonals,
+    which drops touching particles in crowded micrographs.
+    """
+    half = max(1, int(np.floor(radius)))
+    rows, columns = np.mgrid[-half : half + 1, -half : half + 1]
+    return (rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2)
 
 
 def _one_pixel_per_plateau(is_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -54,6 +54,13 @@ def test_close_peaks_keep_only_the_stronger_one():
     assert len(find_peaks(centre_map, 0.1, min_distance=5, edge=0, sigma=0)) == 3
 
 
+def test_diagonal_neighbours_farther_than_min_distance_are_both_kept():
+    # 8 px apart along the diagonal; a square window of half-width 7 would hide the weaker one.
+    centre_map = peaks_map([(30, 30), (36, 36)], [0.9, 0.8], width=1.0)
+    assert len(find_peaks(centre_map, 0.1, min_distance=7.5, edge=0, sigma=0)) == 2
+    assert len(find_peaks(centre_map, 0.1, min_distance=8.9, edge=0, sigma=0)) == 1
+
+
 def test_peaks_near_edges_are_dropped():
     centre_map = peaks_map([(3, 40), (50, 40), (97, 77)], [0.9, 0.9, 0.9], width=1.0)
     peaks = find_peaks(centre_map, 0.1, min_distance=3, edge=5, sigma=0)
