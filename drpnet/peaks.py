@@ -60,7 +60,7 @@ def _disc(radius: float) -> np.ndarray:
     """
     half = max(1, int(np.floor(radius)))
     rows, columns = np.mgrid[-half : half + 1, -half : half + 1]
-    return (rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2)
+    return rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2
 
 
 def _one_pixel_per_plateau(is_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ from drpnet.train import (
     ClassifierTraining,
     DetectorTraining,
     Example,
+    sampling_weights,
     selftrain_classifier,
     selftraining_patches,
     train_classifier,
@@ -157,3 +160,14 @@ def test_selftrained_classifier_records_that_it_saw_no_labels(trained, tmp_path)
     _, info = checkpoint.load(tmp_path / "c.pt", "classifier")
     assert info.threshold == 0.5 and info.training["labels"].startswith("none")
     assert history["step"].iloc[-1] == 20
+
+
+def test_real_share_sets_the_real_micrographs_part_of_the_crops():
+    real = [dataclasses.replace(blob_example(0), group="real")]
+    empty = np.zeros((48, 48), np.float32)
+    simulated = [Example(f"s{i}", empty, np.zeros((0, 2)), (0, 0, 47, 47), "simulated") for i in range(5)]
+    by_area = sampling_weights(real + simulated, None)
+    assert by_area[0] == pytest.approx(real[0].image.size / (real[0].image.size + 5 * empty.size))
+    weights = sampling_weights(real + simulated, 0.7)
+    assert weights[0] == pytest.approx(0.7) and weights[1:] == pytest.approx(np.full(5, 0.06))
+    assert sampling_weights(simulated, 0.7) == pytest.approx(np.full(5, 0.2))

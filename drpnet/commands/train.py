@@ -52,6 +52,16 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--patience", type=int, default=detector.patience, help="stop after this many validations without a better F1"
     )
+    parser.add_argument(
+        "--real-share",
+        type=float,
+        default=None,
+        help="fraction of the detector's training crops taken from the labelled micrographs "
+        "(default: in proportion to their area against the simulated ones)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=detector.learning_rate, help="detector's peak learning rate"
+    )
     parser.add_argument("--initial", default=None, help="detector checkpoint to fine-tune ('pretrained': shipped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
@@ -67,6 +77,8 @@ def main(args: argparse.Namespace) -> None:
     names = {micrograph_name(path): path for path in args.micrographs}
     if names and (args.coordinates is None or args.diameter is None):
         raise SystemExit("--micrographs needs --coordinates and --diameter")
+    if args.real_share is not None and not 0.0 <= args.real_share <= 1.0:
+        raise SystemExit(f"--real-share must lie between 0 and 1, got {args.real_share}")
     unknown = sorted(set(args.validation + args.exclude) - set(names))
     if unknown:
         raise SystemExit(f"--validation/--exclude name micrographs not given: {unknown}")
@@ -95,7 +107,12 @@ def main(args: argparse.Namespace) -> None:
     }
     detector_out = Path(args.detector_out)
     detector_settings = DetectorTraining(
-        architecture=args.architecture, steps=args.steps, patience=args.patience, seed=args.seed
+        architecture=args.architecture,
+        steps=args.steps,
+        learning_rate=args.learning_rate,
+        real_share=args.real_share,
+        patience=args.patience,
+        seed=args.seed,
     )
     train_detector(train, validation, detector_settings, settings, detector_out, device, description, args.initial)
     if args.classifier_out:
