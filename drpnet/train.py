@@ -366,10 +366,19 @@ def classifier_patches(
     device: torch.device,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Patches and labels: true centres are positives; unmatched detector peaks and random background are negatives."""
+    """Patches and labels: particles are positives; unmatched detector peaks and random background are negatives.
+
+    A labelled particle the detector found is cropped at the detector's peak, where picking will crop
+    it, not at its label: labels can sit off the centre by a common offset, and positives centred
+    differently from the negative peaks would teach the classifier that offset. Particles the
+    detector missed are cropped at their labels.
+    """
     patches, labels = [], []
     for example in examples:
-        xy, _, hits = labelled_peaks(detector, example, threshold, working_radius, peaks, device)
+        xy, scores, hits = labelled_peaks(detector, example, threshold, working_radius, peaks, device)
+        found = match(xy[hits], scores[hits], example.centres, MATCH_RADIUS * 2 * working_radius)
+        missed = np.setdiff1d(np.arange(len(example.centres)), found)
+        particles = np.concatenate([xy[hits], example.centres[missed]])
         false = xy[~hits]
         x0, y0, x1, y1 = example.labelled
         background = rng.uniform([x0, y0], [x1, y1], size=(len(example.centres) // 2 + 1, 2))
@@ -382,7 +391,7 @@ def classifier_patches(
                 axis=1,
             )
             background = background[distance > working_radius]
-        for points, label in ((example.centres, 1), (false, 0), (background, 0)):
+        for points, label in ((particles, 1), (false, 0), (background, 0)):
             if len(points):
                 patches.append(crop_patches(example.image, points, CLASSIFIER_PATCH))
                 labels.append(np.full(len(points), label))

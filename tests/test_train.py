@@ -10,12 +10,14 @@ import torch
 
 from drpnet import checkpoint
 from drpnet import train as train_module
+from drpnet.detect import prepare
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
 from drpnet.train import (
     ClassifierTraining,
     DetectorTraining,
     Example,
+    classifier_patches,
     sampling_weights,
     selftrain_classifier,
     selftraining_patches,
@@ -171,3 +173,19 @@ def test_real_share_sets_the_real_micrographs_part_of_the_crops():
     weights = sampling_weights(real + simulated, 0.7)
     assert weights[0] == pytest.approx(0.7) and weights[1:] == pytest.approx(np.full(5, 0.06))
     assert sampling_weights(simulated, 0.7) == pytest.approx(np.full(5, 0.2))
+
+
+def test_classifier_positives_are_cropped_where_the_detector_finds_them(trained):
+    out, _ = trained
+    model, info = checkpoint.load(out, "detector")
+    cpu = torch.device("cpu")
+    example = blob_example(3)
+    off_centre = dataclasses.replace(example, centres=example.centres + np.array([2.0, 0.0]))
+    peaks = PeakSettings(**info.training["settings"]["peaks"])
+    patches, labels = classifier_patches(
+        [off_centre], prepare(model, cpu), info.threshold, 6.0, peaks, cpu, np.random.default_rng(0)
+    )
+    darkness = np.clip(-patches[labels == 1].mean(axis=0), 0, None)[26:39, 26:39]
+    columns = np.arange(-6, 7)
+    # The blobs lie 2 px left of their labels; cropped at the labels their centroid would be at -2.
+    assert abs((darkness.sum(axis=0) * columns).sum() / darkness.sum()) < 0.7
