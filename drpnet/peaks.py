@@ -36,8 +36,7 @@ def find_peaks(
         Columns ``x`` (column), ``y`` (row), ``score``, in map pixels, strongest first.
     """
     smooth = scipy.ndimage.gaussian_filter(centre_map, sigma) if sigma > 0 else centre_map
-    neighbourhood = scipy.ndimage.maximum_filter(smooth, footprint=_disc(min_distance), mode="nearest")
-    is_max = (smooth == neighbourhood) & (smooth >= threshold)
+    is_max = disc_maxima(smooth, min_distance, threshold)
     rows, columns = _one_pixel_per_plateau(is_max)
     scores = smooth[rows, columns]
     inside = (
@@ -52,15 +51,39 @@ def find_peaks(
     return pd.DataFrame({"x": xs[keep], "y": ys[keep], "score": ss[keep].astype(float)})
 
 
-def _disc(radius: float) -> np.ndarray:
-    """Footprint of the pixels within ``radius`` (at least the 3x3 neighbourhood).
+def disc_maxima(image: np.ndarray, radius: float, threshold: float) -> np.ndarray:
+    """Pixels at or above ``threshold`` that no pixel within ``radius`` exceeds (edges repeat).
 
     A square window would also suppress peaks up to ``radius * sqrt(2)`` apart along its diagonals,
-    which drops touching particles in crowded micrographs.
+    which drops touching particles in crowded micrographs. A maximum filter over a disc is slow,
+    so the few maxima of their 3x3 neighbourhood are checked against their disc one by one.
+
+    Parameters
+    ----------
+    image
+        ``(rows, columns)`` map.
+    radius
+        In pixels; at least the 3x3 neighbourhood is compared.
+    threshold
+        Smallest value kept.
+
+    Returns
+    -------
+    np.ndarray
+        ``(rows, columns)`` bool, the same as ``image == maximum_filter(image, footprint=disc)``
+        above the threshold.
     """
+    is_max = (image == scipy.ndimage.maximum_filter(image, size=3, mode="nearest")) & (image >= threshold)
+    rows, columns = np.nonzero(is_max)
     half = max(1, int(np.floor(radius)))
-    rows, columns = np.mgrid[-half : half + 1, -half : half + 1]
-    return rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2
+    dy, dx = np.mgrid[-half : half + 1, -half : half + 1]
+    inside = dy**2 + dx**2 <= max(radius, np.sqrt(2)) ** 2
+    dy, dx = dy[inside], dx[inside]
+    for start in range(0, len(rows), 4096):  # bounded memory: 4096 maxima x the disc's pixels at a time
+        r, c = rows[start : start + 4096, None], columns[start : start + 4096, None]
+        around = image[np.clip(r + dy, 0, image.shape[0] - 1), np.clip(c + dx, 0, image.shape[1] - 1)]
+        is_max[r[:, 0], c[:, 0]] = (around <= image[r, c]).all(axis=1)
+    return is_max
 
 
 def _one_pixel_per_plateau(is_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.ndimage
 
 from drpnet.crop import crop_patches
-from drpnet.peaks import find_peaks
+from drpnet.peaks import disc_maxima, find_peaks
 from drpnet.targets import distance_target
 
 
@@ -86,3 +87,15 @@ def test_patches_are_centred_and_zero_outside_the_image():
     np.testing.assert_array_equal(patches[0], image[36:44, 46:54])
     assert patches[1, 4, 4] == image[0, 0]
     assert (patches[1, :4, :] == 0).all() and (patches[1, :, :4] == 0).all()
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0, 2.3, 7.0, 12.0, 12.7])
+def test_disc_maxima_are_those_of_a_maximum_filter_over_the_disc(radius):
+    image = np.random.default_rng(1).random((41, 57)).astype(np.float32)
+    image[30:33, 5:8] = 2.0  # a plateau
+    image[40, 56] = 3.0  # a corner
+    half = max(1, int(np.floor(radius)))
+    rows, columns = np.mgrid[-half : half + 1, -half : half + 1]
+    disc = rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2
+    expected = (image == scipy.ndimage.maximum_filter(image, footprint=disc, mode="nearest")) & (image >= 0.2)
+    np.testing.assert_array_equal(disc_maxima(image, radius, 0.2), expected)
