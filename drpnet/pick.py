@@ -74,10 +74,28 @@ def crop_candidates(working: np.ndarray, candidates: pd.DataFrame, scale: tuple[
     return crop_patches(working, to_working_frame(candidates[["x", "y"]].to_numpy(), scale), CLASSIFIER_PATCH)
 
 
-def apply_cutoff(candidates: pd.DataFrame, probabilities: np.ndarray, cutoff: float) -> pd.DataFrame:
-    """Keep candidates whose classifier probability reaches ``cutoff``; their score stays the detector's."""
-    kept = candidates.assign(probability=probabilities)
-    return kept[kept["probability"] >= cutoff].reset_index(drop=True)
+#: With a classifier, candidates are the peaks above this fraction of the detector threshold: it recovers weaker ones.
+CANDIDATE_FRACTION = 0.5
+
+
+def candidate_threshold(detector_info: ModelInfo, classifier_info: ModelInfo | None) -> float:
+    """The peak threshold of candidates: the detector's, lowered by the classifier's candidate fraction when a
+    classifier scores them."""
+    if classifier_info is None:
+        return detector_info.threshold
+    settings = classifier_info.training.get("settings", {})
+    return detector_info.threshold * float(settings.get("candidate_fraction", CANDIDATE_FRACTION))
+
+
+def apply_classifier(candidates: pd.DataFrame, probabilities: np.ndarray, cutoff: float) -> pd.DataFrame:
+    """Score candidates by their figure of merit, detector score x classifier probability; keep those at ``cutoff``.
+
+    The product ranks a clear peak the classifier doubts and a weak peak it is sure of together,
+    which a cutoff on the probability alone cannot.
+    """
+    scored = candidates.assign(probability=probabilities, score=candidates["score"].to_numpy(float) * probabilities)
+    kept = scored[scored["score"] >= cutoff]
+    return kept.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
 @dataclass
@@ -102,7 +120,8 @@ class Picker:
     device
         ``"auto"``, ``"cpu"`` or ``"cuda[:n]"``.
     threshold, cutoff
-        Override the detector threshold and classifier cutoff stored in the checkpoints.
+        Override the candidates' peak threshold (else the classifier's, without one the detector's) and
+        the classifier's cutoff on the figure of merit, stored in the checkpoints.
     """
 
     def __init__(
@@ -126,7 +145,9 @@ class Picker:
             log.info(
                 "using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier"))
             )
-        self.threshold = self.detector_info.threshold if threshold is None else threshold
+        if threshold is None:
+            threshold = candidate_threshold(self.detector_info, self.classifier_info)
+        self.threshold = threshold
         self.cutoff = (self.classifier_info.threshold if self.classifier_info else 0.0) if cutoff is None else cutoff
         self.peaks = peaks
 
@@ -142,7 +163,7 @@ class Picker:
         picks = candidates
         if self.classifier is not None:
             probabilities = score_patches(self.classifier, crop_candidates(working, candidates, scale), self.device)
-            picks = apply_cutoff(candidates, probabilities, self.cutoff)
+            picks = apply_classifier(candidates, probabilities, self.cutoff)
         return PickResult(working, scale, centre_map, candidates, picks)
 
 

@@ -162,33 +162,28 @@ def selftrain_classifier_files(
     return history
 
 
-def choose_thresholds(
+def best_threshold(
     picks: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], radius: float
 ) -> dict[str, float]:
-    """The detector threshold and classifier cutoff with the best F1 on labelled micrographs.
+    """The threshold on the picks' score with the best F1 on labelled micrographs, and that F1.
 
     Parameters
     ----------
     picks
-        Per micrograph, candidates (``x``, ``y``, ``score``: detector score) with a generous threshold, and
-        ``probability`` (the classifier's; absent without a classifier).
+        Per micrograph, picks (``x``, ``y``, ``score``) kept with a generous threshold.
     radius
         Match radius in input pixels.
 
     Notes
     -----
     Matching goes best score first, so dropping the lowest-scored picks never changes the matches of
-    the others: one matching per cutoff gives F1 at every threshold exactly (the precision-recall curve).
+    the others: one matching gives F1 at every threshold exactly (the precision-recall curve).
     """
-    with_classifier = all("probability" in table for table in picks.values())
-    best = {"f1": -1.0, "threshold": 0.0, "cutoff": 0.0}
-    for cutoff in np.linspace(0.0, 0.95, 20) if with_classifier else [0.0]:
-        kept = {name: t[t["probability"] >= cutoff] if with_classifier else t for name, t in picks.items()}
-        curve = Matches.pooled(list(match_dataset(kept, truth, radius).values())).curve()
-        if len(curve) and curve["f1"].max() > best["f1"] + 1e-9:
-            row = curve.loc[curve["f1"].idxmax()]
-            best = {"f1": float(row["f1"]), "threshold": float(row["threshold"]), "cutoff": float(cutoff)}
-    return best
+    curve = Matches.pooled(list(match_dataset(picks, truth, radius).values())).curve()
+    if curve.empty:
+        return {"f1": 0.0, "threshold": 0.0}
+    row = curve.loc[curve["f1"].idxmax()]
+    return {"f1": float(row["f1"]), "threshold": float(row["threshold"])}
 
 
 def calibrate_files(
@@ -204,24 +199,30 @@ def calibrate_files(
     device: str = "auto",
     threads: int = 1,
 ) -> dict[str, object]:
-    """Choose the threshold and cutoff on labelled micrographs and write them, with their F1, as JSON."""
+    """Choose the threshold of the final picks on labelled micrographs and write it, with its F1, as JSON.
+
+    With a classifier that is the cutoff on the figure of merit (candidates keep the classifier's
+    peak threshold, ``"threshold": null``); without one, the detector's peak threshold.
+    """
     set_threads(threads)
-    picker = Picker(detector, classifier, device, threshold=0.0, cutoff=0.0, peaks=peaks or PeakSettings())
+    settings = peaks or PeakSettings()
+    picker = Picker(detector, classifier, device, threshold=None if classifier else 0.0, cutoff=0.0, peaks=settings)
     picks = {
         name: picker.pick(read_micrograph(path), diameter_px, light_particles).picks
         for name, path in micrographs.items()
     }
     labels = {name: read_coordinates(path) for name, path in truth.items()}
-    chosen = choose_thresholds(picks, labels, radius * diameter_px)
+    chosen = best_threshold(picks, labels, radius * diameter_px)
     record = {
-        **chosen,
-        "cutoff": chosen["cutoff"] if classifier is not None else None,
+        "f1": chosen["f1"],
+        "threshold": None if classifier else chosen["threshold"],
+        "cutoff": chosen["threshold"] if classifier else None,
         "micrographs": sorted(micrographs),
         "detector": str(detector),
         "classifier": None if classifier is None else str(classifier),
         "match_radius": radius,
     }
-    log.info("threshold %.3f, cutoff %s: F1 %.3f", record["threshold"], record["cutoff"], record["f1"])
+    log.info("threshold %s, cutoff %s: F1 %.3f", record["threshold"], record["cutoff"], record["f1"])
     with atomic_path(out) as temporary:
         temporary.write_text(json.dumps(record, indent=2) + "\n")
     return record

@@ -27,7 +27,13 @@ from drpnet.io import (
     write_coordinates,
     write_mrc,
 )
-from drpnet.pick import PeakSettings, apply_cutoff, crop_candidates, find_candidates, set_threads
+from drpnet.pick import (
+    PeakSettings,
+    apply_classifier,
+    crop_candidates,
+    find_candidates,
+    set_threads,
+)
 from drpnet.preprocess import PreprocessSettings, preprocess
 
 log = logging.getLogger(__name__)
@@ -97,11 +103,13 @@ def peaks_file(
     settings: PeakSettings,
     threshold: float | None = None,
     thresholds: PathLike | None = None,
+    candidate_fraction: float = 1.0,
 ) -> pd.DataFrame:
     """Candidates of one centre map as a coordinate STAR in the input frame.
 
     The threshold is ``threshold``, else the one chosen on labelled data in the ``thresholds`` JSON
-    (see :func:`drpnet.retrain.calibrate_files`), else the model's.
+    (see :func:`drpnet.retrain.calibrate_files`), else the detector's times ``candidate_fraction``
+    (:data:`drpnet.pick.CANDIDATE_FRACTION` when a classifier will score the candidates).
     """
     values, map_pixel_size = read_mrc_with_pixel_size(centre_map)
     scale = _scale(centre_map, map_pixel_size, pixel_size)
@@ -114,7 +122,7 @@ def peaks_file(
             f"particles are {implied:.1f} px in radius here but the detector works at {radius:g} px; "
             "preprocess with the detector's working radius and the same diameter and pixel size",
         )
-    threshold = _chosen(threshold, thresholds, "threshold", info.threshold)
+    threshold = _chosen(threshold, thresholds, "threshold", info.threshold * candidate_fraction)
     log.info("peak threshold %.3f", threshold)
     candidates = find_candidates(values, scale, radius, threshold, settings)
     write_coordinates(out, candidates)
@@ -139,7 +147,7 @@ def classify_file(
     threads: int = 1,
     thresholds: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Final picks: candidates whose patch the classifier scores at or above the cutoff.
+    """Final picks: candidates whose figure of merit (detector score x classifier probability) reaches the cutoff.
 
     The cutoff is ``cutoff``, else the one chosen on labelled data in ``thresholds``, else the model's.
     """
@@ -155,6 +163,6 @@ def classify_file(
     probabilities = score_patches(prepare(network, torch_device), stack, torch_device)
     cutoff = _chosen(cutoff, thresholds, "cutoff", info.threshold)
     log.info("classifier cutoff %.3f", cutoff)
-    picks = apply_cutoff(table, probabilities, cutoff)
+    picks = apply_classifier(table, probabilities, cutoff)
     write_coordinates(out, picks)
     return picks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from drpnet.evaluate import match
 from drpnet.io import atomic_path, read_coordinates, read_micrograph, write_table
 from drpnet.models import CLASSIFIER_PATCH, PatchClassifier, build_detector
 from drpnet.peaks import find_peaks
-from drpnet.pick import PeakSettings
+from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
 from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.simulate import random_settings, simulate_micrograph
 from drpnet.targets import distance_target
@@ -183,7 +183,28 @@ def validation_f1(
         _, scores, hits = labelled_peaks(model, example, 0.0, working_radius, peaks, device)
         groups.setdefault(example.group, []).append((scores, hits))
         n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
-    thresholds = np.linspace(0.02, 0.9, 89)
+    return best_mean_f1(groups, n_truth, DETECTOR_THRESHOLDS)
+
+
+DETECTOR_THRESHOLDS = np.linspace(0.02, 0.9, 89)
+#: Figures of merit (detector score x classifier probability) run lower than detector scores: a finer grid.
+CLASSIFIER_CUTOFFS = np.linspace(0.005, 0.9, 180)
+
+
+def best_mean_f1(
+    groups: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], n_truth: Mapping[str, int], thresholds: np.ndarray
+) -> tuple[float, float, dict[str, float]]:
+    """The threshold with the best F1 averaged over groups, that F1, and each group's F1 there.
+
+    Parameters
+    ----------
+    groups
+        Per group, ``(scores, hits)`` pairs of ``(n,)`` pick scores and matched flags.
+    n_truth
+        Labelled particles per group.
+    thresholds
+        Candidate thresholds.
+    """
     curves = {}
     for group, parts in groups.items():
         scores = np.concatenate([s for s, _ in parts])
@@ -348,7 +369,8 @@ class ClassifierTraining:
     steps: int = 2000
     batch: int = 64
     learning_rate: float = 1e-3
-    candidate_fraction: float = 0.5  # candidates come from peaks above this fraction of the detector threshold
+    # Candidates, in training and in picking, are the peaks above this fraction of the detector threshold.
+    candidate_fraction: float = CANDIDATE_FRACTION
     # Label-free training (DRPnet's): positives are the `confident` top fraction of the peaks above the detector
     # threshold; negatives are peaks below `doubtful` x the threshold and random background, a diameter or more
     # from any peak above it.
@@ -396,20 +418,6 @@ def classifier_patches(
                 patches.append(crop_patches(example.image, points, CLASSIFIER_PATCH))
                 labels.append(np.full(len(points), label))
     return np.concatenate(patches), np.concatenate(labels)
-
-
-def best_cutoff(probabilities: np.ndarray, hits: np.ndarray, n_truth: int) -> tuple[float, float]:
-    """The classifier cutoff that maximises F1 of the candidates it keeps, and that F1."""
-    best = (0.0, -1.0)
-    for cutoff in np.linspace(0.0, 0.95, 20):
-        kept = probabilities >= cutoff
-        true_positives = int((kept & hits).sum())
-        precision = true_positives / max(1, int(kept.sum()))
-        recall = true_positives / max(1, n_truth)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        if f1 > best[1] + 1e-9:
-            best = (float(cutoff), f1)
-    return best
 
 
 def _classifier_start(
@@ -468,21 +476,33 @@ def train_classifier(
     device: torch.device,
     description: dict[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Train the classifier on the detector's candidates; its cutoff maximises validation F1."""
+    """Train the classifier on the detector's candidates; its cutoff maximises validation F1.
+
+    Picking keeps the candidates (peaks above ``candidate_fraction`` x the detector threshold) whose
+    figure of merit, detector score x classifier probability, reaches the cutoff; the cutoff is the
+    one with the best F1 averaged over the validation groups (real, simulated), as for the detector.
+    """
     rng, detector, detector_info, radius, peaks = _classifier_start(settings, detector_path, device)
-    patches, labels = classifier_patches(
-        train, detector, detector_info.threshold * settings.candidate_fraction, radius, peaks, device, rng
-    )
+    candidate_threshold = detector_info.threshold * settings.candidate_fraction
+    patches, labels = classifier_patches(train, detector, candidate_threshold, radius, peaks, device, rng)
     model, history = _fit_classifier(patches, labels, settings, device, rng)
-    probabilities, hits, n_truth = [], [], 0
+    groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    n_truth: dict[str, int] = {}
     for example in validation:
-        xy, _, matched = labelled_peaks(detector, example, detector_info.threshold, radius, peaks, device)
-        probabilities.append(score_patches(model, crop_patches(example.image, xy, CLASSIFIER_PATCH), device))
-        hits.append(matched)
-        n_truth += len(example.centres)
-    cutoff, f1 = best_cutoff(np.concatenate(probabilities), np.concatenate(hits), n_truth)
-    log.info("classifier cutoff %.2f gives validation F1 %.3f", cutoff, f1)
-    training = {"settings": asdict(settings), "validation_f1": f1, "detector": str(detector_path)}
+        xy, scores, hits = labelled_peaks(detector, example, candidate_threshold, radius, peaks, device)
+        probabilities = score_patches(model, crop_patches(example.image, xy, CLASSIFIER_PATCH), device)
+        # Matching follows the figure of merit, as evaluation of the picks will.
+        merit = scores * probabilities
+        hits = match(xy, merit, example.centres, MATCH_RADIUS * 2 * radius) >= 0
+        groups.setdefault(example.group, []).append((merit, hits))
+        n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
+    f1, cutoff, per_group = best_mean_f1(groups, n_truth, CLASSIFIER_CUTOFFS)
+    log.info("classifier cutoff %.3f gives validation F1 %.3f %s", cutoff, f1, per_group)
+    training = {
+        "settings": asdict(settings),
+        "validation_f1": per_group,
+        "detector": str(detector_path),
+    }
     _save_classifier(out, model, detector_info, cutoff, training | (description or {}))
     history[-1] |= {"val_f1": f1, "cutoff": cutoff}
     return pd.DataFrame(history)
@@ -531,7 +551,11 @@ def selftrain_classifier(
     device: torch.device,
     description: dict[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Train a classifier without labels on preprocessed micrographs; its cutoff is 0.5 (nothing to tune it on)."""
+    """Train a classifier without labels on preprocessed micrographs.
+
+    With nothing to tune it on, the cutoff on the figure of merit is half the detector threshold: a
+    candidate at the threshold needs a probability of 0.5, stronger ones less.
+    """
     rng, detector, detector_info, radius, peaks = _classifier_start(settings, detector_path, device)
     threshold = detector_info.threshold
     patches, labels = selftraining_patches(images, detector, threshold, radius, peaks, settings, device, rng)
@@ -542,5 +566,5 @@ def selftrain_classifier(
         "labels": "none: confident and doubtful detector peaks",
         **(description or {}),
     }
-    _save_classifier(out, model, detector_info, 0.5, training)
+    _save_classifier(out, model, detector_info, 0.5 * threshold, training)
     return pd.DataFrame(history)

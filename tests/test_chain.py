@@ -8,7 +8,7 @@ import pytest
 import scipy.ndimage
 
 from drpnet.evaluate import score
-from drpnet.pick import PeakSettings, Picker, find_candidates
+from drpnet.pick import PeakSettings, Picker, apply_classifier, find_candidates
 from tests.conftest import pickable
 
 
@@ -62,14 +62,22 @@ def test_picks_scale_with_the_micrograph(detector_only, simulated_micrograph):
     assert agreement.f1 > 0.85, agreement
 
 
-def test_classifier_only_removes_candidates(picker, simulated_micrograph):
+def test_classifier_only_removes_candidates_and_scores_them_by_merit(picker, simulated_micrograph):
     image, _, diameter = simulated_micrograph
     result = picker.pick(image, diameter)
     assert len(result.picks) <= len(result.candidates)
-    assert set(map(tuple, result.picks[["x", "y"]].to_numpy())) <= set(
-        map(tuple, result.candidates[["x", "y"]].to_numpy())
-    )
-    assert (result.picks["probability"] >= picker.cutoff).all()
+    candidates = result.candidates.set_index(["x", "y"])["score"]
+    detector_scores = candidates.loc[list(zip(result.picks["x"], result.picks["y"], strict=True))].to_numpy()
+    np.testing.assert_allclose(result.picks["score"], detector_scores * result.picks["probability"], rtol=1e-6)
+    assert (result.picks["score"] >= picker.cutoff).all() and result.picks["score"].is_monotonic_decreasing
+    assert picker.threshold < picker.detector_info.threshold, "the classifier takes weaker peaks as candidates"
+
+
+def test_a_confident_weak_peak_outranks_a_doubted_strong_one():
+    candidates = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.0, 0.0, 0.0], "score": [0.9, 0.3, 0.5]})
+    picks = apply_classifier(candidates, np.array([0.1, 0.9, 0.0]), cutoff=0.05)
+    assert picks["x"].tolist() == [2.0, 1.0]
+    assert picks["score"].tolist() == pytest.approx([0.27, 0.09])
 
 
 def test_an_empty_field_gives_few_picks(picker):

@@ -8,40 +8,37 @@ import pytest
 
 from drpnet.evaluate import score
 from drpnet.io import write_coordinates, write_mrc
-from drpnet.retrain import choose_thresholds, make_targets_file, read_targets
+from drpnet.retrain import best_threshold, make_targets_file, read_targets
 from tests.conftest import dark_blobs
 
 
-def _labelled_picks(rng, n_true=50, n_false=30, fooling=10):
-    """Picks on 50 true centres, 30 weak false ones, and 10 false ones with high detector scores that the
-    classifier sees through."""
+def _labelled_picks(rng, n_true=50, n_false=30):
+    """Picks on 50 true centres (scores 0.5-0.9) and 30 false ones far from them (scores 0.05-0.3)."""
     truth = rng.uniform(0, 2000, size=(n_true, 2))
-    false = rng.uniform(0, 2000, size=(n_false + fooling, 2)) + 5000  # far from every true centre
+    false = rng.uniform(0, 2000, size=(n_false, 2)) + 5000  # far from every true centre
     picks = pd.DataFrame(
         {
             "x": np.r_[truth[:, 0] + 2, false[:, 0]],
             "y": np.r_[truth[:, 1], false[:, 1]],
-            "score": np.r_[rng.uniform(0.5, 0.9, n_true), rng.uniform(0.05, 0.3, n_false), np.full(fooling, 0.95)],
-            "probability": np.r_[rng.uniform(0.7, 1.0, n_true), rng.uniform(0, 1, n_false), np.full(fooling, 0.1)],
+            "score": np.r_[rng.uniform(0.5, 0.9, n_true), rng.uniform(0.05, 0.3, n_false)],
         }
     )
     return picks, pd.DataFrame(truth, columns=["x", "y"])
 
 
-def test_thresholds_are_chosen_for_the_best_f1_and_beat_any_other_pair():
+def test_the_threshold_is_chosen_for_the_best_f1_and_beats_any_other():
     picks, truth = _labelled_picks(np.random.default_rng(0))
-    chosen = choose_thresholds({"m": picks}, {"m": truth}, radius=10)
+    chosen = best_threshold({"m": picks}, {"m": truth}, radius=10)
     assert chosen["f1"] == pytest.approx(1.0)
-    assert 0.3 < chosen["threshold"] <= picks["score"][:50].min() and 0.1 < chosen["cutoff"] <= 0.7 + 1e-9
-    for threshold, cutoff in [(0.0, 0.0), (0.4, 0.0), (0.0, 0.5), (0.6, 0.8)]:
-        kept = picks[(picks["score"] >= threshold) & (picks["probability"] >= cutoff)]
-        assert score(kept, truth, 10).f1 <= chosen["f1"] + 1e-9
+    assert 0.3 < chosen["threshold"] <= picks["score"][:50].min()
+    for threshold in np.linspace(0, 1, 21):
+        assert score(picks[picks["score"] >= threshold], truth, 10).f1 <= chosen["f1"] + 1e-9
 
 
-def test_without_a_classifier_only_the_threshold_is_chosen():
-    picks, truth = _labelled_picks(np.random.default_rng(1), fooling=0)
-    chosen = choose_thresholds({"m": picks.drop(columns="probability")}, {"m": truth}, radius=10)
-    assert chosen["cutoff"] == 0.0 and chosen["f1"] == pytest.approx(1.0)
+def test_no_picks_choose_no_threshold():
+    empty = pd.DataFrame({"x": [], "y": [], "score": []})
+    truth = pd.DataFrame({"x": [1.0], "y": [2.0]})
+    assert best_threshold({"m": empty}, {"m": truth}, radius=10) == {"f1": 0.0, "threshold": 0.0}
 
 
 def test_target_files_hold_the_preprocessed_micrograph_its_target_and_its_labels(tmp_path):

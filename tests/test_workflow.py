@@ -17,6 +17,7 @@ from PIL import Image
 
 from drpnet import checkpoint
 from drpnet.io import read_coordinates
+from drpnet.pick import CANDIDATE_FRACTION
 from tests.conftest import REPO
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
@@ -273,8 +274,11 @@ def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
     assert code == 0, output[-3000:]
     chosen = json.loads((tmp_path / "results" / "models" / "tiny" / "thresholds.json").read_text())
     assert chosen["micrographs"] == ["sim_000"] and 0 < chosen["f1"] <= 1
+    # With a classifier the cutoff on the figure of merit is chosen; candidates keep their threshold.
+    assert chosen["threshold"] is None and 0 < chosen["cutoff"] < 1
+    candidates = checkpoint.read_info("pretrained", "detector").threshold * CANDIDATE_FRACTION
     logs = tmp_path / "logs" / "tiny"
-    assert f"peak threshold {chosen['threshold']:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
+    assert f"peak threshold {candidates:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
     assert f"classifier cutoff {chosen['cutoff']:.3f}" in (logs / "classify" / "sim_000.log").read_text()
 
 

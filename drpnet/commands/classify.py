@@ -1,4 +1,4 @@
-"""Score candidate patches with the classifier and keep those at or above the cutoff.
+"""Score candidate patches with the classifier; keep those whose detector score x probability reaches the cutoff.
 
 Example: drpnet classify patches/mic.mrcs candidates/mic.star --out picks/mic.star
 """
@@ -18,7 +18,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="coordinate STAR of the kept picks")
     parser.add_argument("--model", default=PRETRAINED, help="classifier checkpoint (default: the shipped weights)")
     parser.add_argument(
-        "--cutoff", type=float, default=None, help="smallest particle probability kept (default: the model's)"
+        "--cutoff",
+        type=float,
+        default=None,
+        help="smallest figure of merit (detector score x probability) kept (default: the model's)",
     )
     add_device(parser)
     add_threads(parser)

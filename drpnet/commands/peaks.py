@@ -9,7 +9,7 @@ import argparse
 
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_diameter, out_path
-from drpnet.pick import PeakSettings
+from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
 from drpnet.stages import peaks_file
 
 
@@ -41,10 +41,24 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_diameter(parser)
     parser.add_argument("--out-dir", required=True, help="where to write <name>.star")
     parser.add_argument("--model", default=PRETRAINED, help="detector checkpoint whose threshold and radius to use")
+    parser.add_argument(
+        "--for-classifier",
+        action="store_true",
+        help=f"a classifier will score the candidates: take peaks down to {CANDIDATE_FRACTION} x the threshold",
+    )
     add_peak_options(parser)
 
 
 def main(args: argparse.Namespace) -> None:
     for centre_map in args.maps:
         out = out_path(args.out_dir, centre_map, ".star")
-        peaks_file(centre_map, out, args.diameter, args.pixel_size, args.model, peak_settings(args), args.threshold)
+        peaks_file(
+            centre_map,
+            out,
+            args.diameter,
+            args.pixel_size,
+            args.model,
+            peak_settings(args),
+            args.threshold,
+            candidate_fraction=CANDIDATE_FRACTION if args.for_classifier else 1.0,
+        )

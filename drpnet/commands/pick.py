@@ -38,7 +38,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--classifier", default=PRETRAINED, help="classifier checkpoint, or 'none' to pick with the detector alone"
     )
-    parser.add_argument("--cutoff", type=float, default=None, help="classifier cutoff (default: the model's)")
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        default=None,
+        help="cutoff on detector score x classifier probability (default: the model's)",
+    )
     parser.add_argument(
         "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"
     )

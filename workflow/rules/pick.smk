@@ -57,6 +57,7 @@ rule peaks:
         diameter_px=diameter_px,
         pixel_size=pixel_size,
         settings=config["peaks"],
+        candidate_fraction=candidate_fraction(),
     resources:
         mem_mb=1000,
         runtime=10,
