@@ -78,13 +78,10 @@ def crop_candidates(working: np.ndarray, candidates: pd.DataFrame, scale: tuple[
 CANDIDATE_FRACTION = 0.5
 
 
-def candidate_threshold(detector_info: ModelInfo, classifier_info: ModelInfo | None) -> float:
-    """The peak threshold of candidates: the detector's, lowered by the classifier's candidate fraction when a
-    classifier scores them."""
-    if classifier_info is None:
-        return detector_info.threshold
-    settings = classifier_info.training.get("settings", {})
-    return detector_info.threshold * float(settings.get("candidate_fraction", CANDIDATE_FRACTION))
+def candidate_threshold(detector_info: ModelInfo, with_classifier: bool) -> float:
+    """The peak threshold of candidates: the detector's, times :data:`CANDIDATE_FRACTION` when a classifier scores
+    them."""
+    return detector_info.threshold * (CANDIDATE_FRACTION if with_classifier else 1.0)
 
 
 def apply_classifier(candidates: pd.DataFrame, probabilities: np.ndarray, cutoff: float) -> pd.DataFrame:
@@ -146,7 +143,7 @@ class Picker:
                 "using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier"))
             )
         if threshold is None:
-            threshold = candidate_threshold(self.detector_info, self.classifier_info)
+            threshold = candidate_threshold(self.detector_info, self.classifier is not None)
         self.threshold = threshold
         self.cutoff = (self.classifier_info.threshold if self.classifier_info else 0.0) if cutoff is None else cutoff
         self.peaks = peaks

@@ -30,6 +30,7 @@ from drpnet.io import (
 from drpnet.pick import (
     PeakSettings,
     apply_classifier,
+    candidate_threshold,
     crop_candidates,
     find_candidates,
     set_threads,
@@ -103,13 +104,13 @@ def peaks_file(
     settings: PeakSettings,
     threshold: float | None = None,
     thresholds: PathLike | None = None,
-    candidate_fraction: float = 1.0,
+    with_classifier: bool = False,
 ) -> pd.DataFrame:
     """Candidates of one centre map as a coordinate STAR in the input frame.
 
     The threshold is ``threshold``, else the one chosen on labelled data in the ``thresholds`` JSON
-    (see :func:`drpnet.retrain.calibrate_files`), else the detector's times ``candidate_fraction``
-    (:data:`drpnet.pick.CANDIDATE_FRACTION` when a classifier will score the candidates).
+    (see :func:`drpnet.retrain.calibrate_files`), else the detector's, lowered by
+    :data:`drpnet.pick.CANDIDATE_FRACTION` when a classifier will score the candidates (``with_classifier``).
     """
     values, map_pixel_size = read_mrc_with_pixel_size(centre_map)
     scale = _scale(centre_map, map_pixel_size, pixel_size)
@@ -122,7 +123,7 @@ def peaks_file(
             f"particles are {implied:.1f} px in radius here but the detector works at {radius:g} px; "
             "preprocess with the detector's working radius and the same diameter and pixel size",
         )
-    threshold = _chosen(threshold, thresholds, "threshold", info.threshold * candidate_fraction)
+    threshold = _chosen(threshold, thresholds, "threshold", candidate_threshold(info, with_classifier))
     log.info("peak threshold %.3f", threshold)
     candidates = find_candidates(values, scale, radius, threshold, settings)
     write_coordinates(out, candidates)

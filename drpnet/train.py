@@ -369,8 +369,6 @@ class ClassifierTraining:
     steps: int = 2000
     batch: int = 64
     learning_rate: float = 1e-3
-    # Candidates, in training and in picking, are the peaks above this fraction of the detector threshold.
-    candidate_fraction: float = CANDIDATE_FRACTION
     # Label-free training (DRPnet's): positives are the `confident` top fraction of the peaks above the detector
     # threshold; negatives are peaks below `doubtful` x the threshold and random background, a diameter or more
     # from any peak above it.
@@ -478,12 +476,12 @@ def train_classifier(
 ) -> pd.DataFrame:
     """Train the classifier on the detector's candidates; its cutoff maximises validation F1.
 
-    Picking keeps the candidates (peaks above ``candidate_fraction`` x the detector threshold) whose
+    Picking keeps the candidates (peaks above :data:`~drpnet.pick.CANDIDATE_FRACTION` x the detector threshold) whose
     figure of merit, detector score x classifier probability, reaches the cutoff; the cutoff is the
     one with the best F1 averaged over the validation groups (real, simulated), as for the detector.
     """
     rng, detector, detector_info, radius, peaks = _classifier_start(settings, detector_path, device)
-    candidate_threshold = detector_info.threshold * settings.candidate_fraction
+    candidate_threshold = detector_info.threshold * CANDIDATE_FRACTION
     patches, labels = classifier_patches(train, detector, candidate_threshold, radius, peaks, device, rng)
     model, history = _fit_classifier(patches, labels, settings, device, rng)
     groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}

@@ -60,5 +60,5 @@ def main(args: argparse.Namespace) -> None:
             args.model,
             peak_settings(args),
             args.threshold,
-            candidate_fraction=CANDIDATE_FRACTION if args.for_classifier else 1.0,
+            with_classifier=args.for_classifier,
         )

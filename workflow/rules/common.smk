@@ -6,7 +6,6 @@ from snakemake.utils import validate
 
 from drpnet.checkpoint import resolve
 from drpnet.io import MICROGRAPH_SUFFIXES, micrograph_name
-from drpnet.pick import CANDIDATE_FRACTION
 
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
@@ -157,10 +156,6 @@ def classifier_training(wildcards):
 def use_classifier():
     return config["model"]["classifier"] != "none"
 
-
-def candidate_fraction():
-    """Of the detector threshold, for candidates: a classifier takes weaker peaks too."""
-    return CANDIDATE_FRACTION if use_classifier() else 1.0
 
 
 def gpus():

@@ -57,7 +57,7 @@ rule peaks:
         diameter_px=diameter_px,
         pixel_size=pixel_size,
         settings=config["peaks"],
-        candidate_fraction=candidate_fraction(),
+        with_classifier=use_classifier(),
     resources:
         mem_mb=1000,
         runtime=10,

@@ -19,5 +19,5 @@ peaks_file(
     PeakSettings(**settings),
     threshold,
     snakemake.input.thresholds[0] if snakemake.input.thresholds else None,
-    snakemake.params.candidate_fraction,
+    snakemake.params.with_classifier,
 )
