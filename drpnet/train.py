@@ -159,14 +159,15 @@ def labelled_peaks(
     peaks: PeakSettings,
     device: torch.device,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, ``(n,)`` matched flags."""
+    """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, and ``(n,)`` the index of
+    the labelled centre each matches (-1: none)."""
     diameter = 2 * working_radius
     centre_map = detect(model, example.image, device)
     found = find_peaks(centre_map, threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
     xy = found[["x", "y"]].to_numpy(float)
     inside = example.inside(xy)
     xy, scores = xy[inside], found["score"].to_numpy(float)[inside]
-    return xy, scores, match(xy, scores, example.centres, MATCH_RADIUS * diameter) >= 0
+    return xy, scores, match(xy, scores, example.centres, MATCH_RADIUS * diameter)
 
 
 def validation_f1(
@@ -180,8 +181,8 @@ def validation_f1(
     groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     n_truth: dict[str, int] = {}
     for example in examples:
-        _, scores, hits = labelled_peaks(model, example, 0.0, working_radius, peaks, device)
-        groups.setdefault(example.group, []).append((scores, hits))
+        _, scores, matched = labelled_peaks(model, example, 0.0, working_radius, peaks, device)
+        groups.setdefault(example.group, []).append((scores, matched >= 0))
         n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
     return best_mean_f1(groups, n_truth, DETECTOR_THRESHOLDS)
 
@@ -395,9 +396,9 @@ def classifier_patches(
     """
     patches, labels = [], []
     for example in examples:
-        xy, scores, hits = labelled_peaks(detector, example, threshold, working_radius, peaks, device)
-        found = match(xy[hits], scores[hits], example.centres, MATCH_RADIUS * 2 * working_radius)
-        missed = np.setdiff1d(np.arange(len(example.centres)), found)
+        xy, _, matched = labelled_peaks(detector, example, threshold, working_radius, peaks, device)
+        hits = matched >= 0
+        missed = np.setdiff1d(np.arange(len(example.centres)), matched[hits])
         particles = np.concatenate([xy[hits], example.centres[missed]])
         false = xy[~hits]
         x0, y0, x1, y1 = example.labelled
@@ -487,7 +488,7 @@ def train_classifier(
     groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     n_truth: dict[str, int] = {}
     for example in validation:
-        xy, scores, hits = labelled_peaks(detector, example, candidate_threshold, radius, peaks, device)
+        xy, scores, _ = labelled_peaks(detector, example, candidate_threshold, radius, peaks, device)
         probabilities = score_patches(model, crop_patches(example.image, xy, CLASSIFIER_PATCH), device)
         # Matching follows the figure of merit, as evaluation of the picks will.
         merit = scores * probabilities
