@@ -45,6 +45,14 @@ def match(picks: np.ndarray, scores: np.ndarray, truth: np.ndarray, radius: floa
     return matched
 
 
+def in_region(table: pd.DataFrame, shape: tuple[int, int], margin: float) -> pd.DataFrame:
+    """The rows of ``table`` (columns ``x``, ``y``) whose centre lies at least ``margin`` pixels inside a micrograph of
+    ``shape`` ``(rows, columns)``: the region that labels stopping short of the border cover."""
+    x, y = table["x"].to_numpy(float), table["y"].to_numpy(float)
+    inside = (x >= margin) & (x <= shape[1] - 1 - margin) & (y >= margin) & (y <= shape[0] - 1 - margin)
+    return table[inside].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Scores:
     """Quality of one set of picks against the truth."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, read_coordinates, write_star
+from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, micrograph_shape, read_coordinates, write_star
+
+log = logging.getLogger(__name__)
 
 
 def write_coordinate_list(path: str | os.PathLike[str], coordinate_files: Mapping[str, str]) -> None:
@@ -42,12 +45,20 @@ def write_particles_star(path: str | os.PathLike[str], picks: Mapping[str, pd.Da
     write_star(path, {"particles": pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)})
 
 
-def write_box(path: str | os.PathLike[str], picks: pd.DataFrame, box_size: int) -> None:
-    """EMAN ``.box``: the top-left corner, width and height of a box around each pick, tab-separated."""
+def write_box(path: str | os.PathLike[str], picks: pd.DataFrame, box_size: int, shape: tuple[int, int]) -> int:
+    """EMAN ``.box``: the top-left corner, width and height of a box around each pick, tab-separated.
+
+    Only boxes that lie wholly inside the micrograph of ``shape`` ``(rows, columns)`` are written (EMAN and RELION
+    cannot extract the others); returns how many picks were left out.
+    """
     half = box_size / 2
+    left = (picks["x"].to_numpy(float) - half).round().astype(int)
+    top = (picks["y"].to_numpy(float) - half).round().astype(int)
+    fits = (left >= 0) & (top >= 0) & (left + box_size <= shape[1]) & (top + box_size <= shape[0])
     with atomic_path(path) as temporary, open(temporary, "w") as handle:
-        for x, y in picks[["x", "y"]].itertuples(index=False):
-            handle.write(f"{round(x - half)}\t{round(y - half)}\t{box_size}\t{box_size}\n")
+        for x0, y0 in zip(left[fits], top[fits], strict=True):
+            handle.write(f"{x0}\t{y0}\t{box_size}\t{box_size}\n")
+    return int((~fits).sum())
 
 
 def export_dataset(
@@ -77,5 +88,13 @@ def export_dataset(
     if particles_star:
         write_particles_star(out_dir / "particles.star", {micrographs[name]: table for name, table in picks.items()})
     if box_size is not None:
-        for name, table in picks.items():
-            write_box(out_dir / "box" / f"{name}.box", table, box_size)
+        dropped = sum(
+            write_box(out_dir / "box" / f"{name}.box", table, box_size, micrograph_shape(micrographs[name]))
+            for name, table in picks.items()
+        )
+        log.info(
+            "%d of %d picks lie within half a box (%d px) of a border: left out of the .box files",
+            dropped,
+            sum(len(table) for table in picks.values()),
+            box_size,
+        )

@@ -87,6 +87,24 @@ def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
     return validate_image(image, path)
 
 
+def micrograph_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(rows, columns)`` of a micrograph from its header, without reading the pixels."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in MRC_SUFFIXES:
+            with mrcfile.open(path, mode="r", header_only=True, permissive=True) as mrc:
+                return int(mrc.header.ny), int(mrc.header.nx)
+        if suffix in TIFF_SUFFIXES:
+            with tifffile.TiffFile(path) as tiff:
+                shape = tiff.pages[0].shape
+                return int(shape[0]), int(shape[1])
+        with Image.open(path) as image:
+            return image.height, image.width
+    except Exception as error:
+        raise InputError(path, f"cannot be read ({type(error).__name__}: {error})") from error
+
+
 def _read_mrc(path: Path) -> np.ndarray:
     with mrcfile.open(path, permissive=False, mode="r") as mrc:  # not permissive: a short file raises
         data = np.array(mrc.data)

@@ -43,7 +43,7 @@ class PeakSettings:
     """
 
     min_distance: float = 0.5
-    edge: float = 1.2
+    edge: float = 0.5
     sigma: float = 1.0
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from drpnet.evaluate import Matches, match_dataset, score_matches
-from drpnet.io import PathLike, atomic_path, read_coordinates, read_micrograph, write_table
+from drpnet.evaluate import Matches, in_region, match_dataset, score_matches
+from drpnet.io import PathLike, atomic_path, micrograph_shape, read_coordinates, read_micrograph, write_table
 from drpnet.plots import overlay, picks_per_micrograph, precision_recall_plot, score_histogram
 
 TABLE_STYLE = (
@@ -89,6 +89,8 @@ def evaluate_picks(
     diameter_px: float,
     radii: Sequence[float] = (0.2, 0.5),
     candidate_files: Mapping[str, PathLike] | None = None,
+    truth_margin: float = 0.0,
+    micrograph_files: Mapping[str, PathLike] | None = None,
 ) -> Evaluation:
     """Score picks (and the candidates they came from) against the truth.
 
@@ -100,11 +102,25 @@ def evaluate_picks(
         other set agrees with, and recall the share of the other set that these picks find.
     radii
         Match radii in particle diameters; the first one is used for the curves.
+    truth_margin, micrograph_files
+        Labels that stop short of the border (EMPIAR-10017's stop 1.2 diameters from it) cover only the region at
+        least ``truth_margin`` diameters inside each micrograph (whose shape ``micrograph_files`` give): picks and
+        truth outside it are set aside, so no pick of an unlabelled particle there counts as false.
     """
     truth = {name: read_coordinates(path) for name, path in truth_files.items()}
     stages = {"picks": {name: _read_scored(path) for name, path in pick_files.items()}}
     if candidate_files is not None:
         stages["candidates"] = {name: _read_scored(path) for name, path in candidate_files.items()}
+    if truth_margin > 0:
+        if micrograph_files is None:
+            raise ValueError("a truth margin needs the micrographs, for their shapes")
+        shapes = {name: micrograph_shape(micrograph_files[name]) for name in truth}
+        margin = truth_margin * diameter_px
+        truth = {name: in_region(table, shapes[name], margin) for name, table in truth.items()}
+        stages = {
+            stage: {name: in_region(table, shapes[name], margin) for name, table in picks.items() if name in shapes}
+            for stage, picks in stages.items()
+        }
     tables, curves, summary = [], {}, {}
     for stage, picks in stages.items():
         summary[stage] = {}

@@ -32,15 +32,3 @@ def simulated_micrograph() -> tuple[np.ndarray, pd.DataFrame, float]:
     settings = SimulationSettings(shape=(1024, 1536), pixel_size=1.5, diameter=120.0, n_particles=150, snr=0.1, junk=2)
     image, truth = simulate_micrograph(settings, np.random.default_rng(11))
     return image, truth, settings.diameter / settings.pixel_size
-
-
-def pickable(truth: pd.DataFrame, shape: tuple[int, int], diameter: float, edge: float = 1.2) -> pd.DataFrame:
-    """True centres at least ``edge`` diameters from the border: the picker skips the rest by design."""
-    margin = edge * diameter
-    inside = (
-        (truth.x >= margin)
-        & (truth.x <= shape[1] - 1 - margin)
-        & (truth.y >= margin)
-        & (truth.y <= shape[0] - 1 - margin)
-    )
-    return truth[inside].reset_index(drop=True)

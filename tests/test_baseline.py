@@ -8,9 +8,10 @@ import pytest
 
 from drpnet.baseline import LoGPicker, blob_response
 from drpnet.cli import main
-from drpnet.evaluate import score
+from drpnet.evaluate import in_region, score
 from drpnet.io import read_coordinates, write_mrc
-from tests.conftest import dark_blobs, pickable
+from drpnet.pick import PeakSettings
+from tests.conftest import dark_blobs
 
 
 def test_response_peaks_on_a_dark_blob_of_the_working_radius():
@@ -27,7 +28,7 @@ def test_log_picker_finds_blobs_in_the_input_frame(light):
     centres = grid + np.random.default_rng(2).uniform(-20, 20, size=grid.shape)
     image = dark_blobs((1200, 1500), centres, radius=30, noise=4.0)
     picks = LoGPicker().pick(-image if light else image, diameter_px=60, light_particles=light).picks
-    truth = pickable(pd.DataFrame(centres, columns=["x", "y"]), image.shape, 60)
+    truth = in_region(pd.DataFrame(centres, columns=["x", "y"]), image.shape, PeakSettings().edge * 60)
     scores = score(picks, truth, radius=0.2 * 60)
     assert scores.recall > 0.9 and scores.precision > 0.8, scores
 

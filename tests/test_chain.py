@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 import scipy.ndimage
 
-from drpnet.evaluate import score
+from drpnet.evaluate import in_region, score
 from drpnet.pick import PeakSettings, Picker, apply_classifier, find_candidates
-from tests.conftest import pickable
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def detector_only() -> Picker:
 def test_picks_on_a_raw_looking_simulated_micrograph(picker, simulated_micrograph):
     image, truth, diameter = simulated_micrograph
     result = picker.pick(image, diameter)
-    scores = score(result.picks, pickable(truth, image.shape, diameter), radius=0.2 * diameter)
+    scores = score(result.picks, in_region(truth, image.shape, PeakSettings().edge * diameter), radius=0.2 * diameter)
     assert scores.f1 > 0.85, scores
 
 
@@ -91,3 +90,17 @@ def test_threshold_override_changes_the_number_of_picks(simulated_micrograph):
     high = Picker(classifier=None, device="cpu", threshold=0.6).pick(image, diameter).picks
     assert len(high) < len(low)
     assert isinstance(low, pd.DataFrame) and (high["score"] >= 0.6).all()
+
+
+def test_particles_half_a_diameter_from_the_border_are_picked(picker, simulated_micrograph):
+    """Users want every particle whose centre is a radius inside the micrograph, not only where labels reach."""
+    image, truth, diameter = simulated_micrograph
+    xy = truth[["x", "y"]].to_numpy()
+    inner = xy[(xy[:, 0] > 300) & (xy[:, 0] < image.shape[1] - 300) & (xy[:, 1] > 300) & (xy[:, 1] < 724)][:12]
+    offset = round(0.55 * diameter)
+    found = 0
+    for x, y in inner:
+        left = round(x) - offset  # crop the micrograph so that this particle lies 0.55 diameters from its border
+        picks = picker.pick(image[:, left:], diameter).picks
+        found += bool((np.hypot(picks["x"] - (x - left), picks["y"] - y) < 0.2 * diameter).any())
+    assert found >= 0.75 * len(inner), found

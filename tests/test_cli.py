@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from drpnet.cli import main
-from drpnet.io import read_coordinates, write_coordinates, write_mrc
+from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc
 from drpnet.simulate import SimulationSettings, write_simulated
 
 
@@ -54,7 +54,12 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     particles = (tmp_path / "particles.star").read_text()
     assert particles.count("m0.mrc") == len(picks)
     box = np.loadtxt(tmp_path / "box" / "m0.box", ndmin=2)
-    np.testing.assert_allclose(box[:, 0] + 105 / 2, picks["x"], atol=1)
+    rows, columns = micrograph_shape(mics[0])
+    left, top = (picks["x"] - 105 / 2).round(), (picks["y"] - 105 / 2).round()
+    fits = (left >= 0) & (top >= 0) & (left + 105 <= columns) & (top + 105 <= rows)
+    assert 0 < (~fits).sum() < len(picks)  # picks half a diameter from the border have no whole box: left out
+    np.testing.assert_allclose(box[:, 0] + 105 / 2, picks["x"][fits], atol=1)
+    np.testing.assert_allclose(box[:, 1] + 105 / 2, picks["y"][fits], atol=1)
     assert (box[:, 2] == 105).all()
     assert (
         main(

@@ -109,3 +109,25 @@ def test_dataset_plots_with_truth_for_some_micrographs(tmp_path):
     dataset_plots(picks, tmp_path / "h2.png", tmp_path / "n2.png")
     for name in ("h", "n", "h2", "n2"):
         assert Image.open(tmp_path / f"{name}.png").format == "PNG"
+
+
+def test_the_truth_margin_scores_only_the_region_the_labels_cover(tmp_path):
+    """Labels that stop 100 px from the border: a pick of an unlabelled particle there is neither true nor false."""
+    micrograph = tmp_path / "m.mrc"
+    write_mrc(micrograph, np.random.default_rng(0).normal(size=(600, 800)).astype(np.float32), (1.0, 1.0))
+    truth = np.array([[200.0, 200.0], [400.0, 300.0], [50.0, 300.0]])  # the last lies in the unlabelled band
+    picks = np.array([[202.0, 200.0], [30.0, 30.0], [700.0, 550.0], [50.0, 300.0]])  # two in the band, one on truth
+    files = {
+        "picks": {"m": _write_picks(tmp_path / "p.star", picks, np.array([0.9, 0.8, 0.7, 0.6]))},
+        "truth": {"m": _write_picks(tmp_path / "t.star", truth)},
+    }
+    everywhere = evaluate_picks(files["picks"], files["truth"], diameter_px=100, radii=[0.2])
+    inside = evaluate_picks(
+        files["picks"], files["truth"], 100, [0.2], truth_margin=1.0, micrograph_files={"m": micrograph}
+    )
+    pooled = lambda evaluation: evaluation.scores.set_index("micrograph").loc["all"]  # noqa: E731
+    assert (pooled(everywhere)["n_picks"], pooled(everywhere)["true_positives"]) == (4, 2)
+    assert (pooled(inside)["n_picks"], pooled(inside)["n_truth"], pooled(inside)["true_positives"]) == (1, 2, 1)
+    assert pooled(inside)["precision"] == 1.0 and pooled(inside)["recall"] == 0.5
+    with pytest.raises(ValueError, match="needs the micrographs"):
+        evaluate_picks(files["picks"], files["truth"], 100, [0.2], truth_margin=1.0)

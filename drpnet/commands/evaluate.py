@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from drpnet.io import micrograph_name
 from drpnet.report import evaluate_picks
 
 
@@ -27,6 +28,16 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="match radii in diameters; the first is used for the curves (default: 0.2 0.5)",
     )
     parser.add_argument("--candidates", default=None, help="directory of the detector's candidates, to score too")
+    parser.add_argument(
+        "--truth-margin",
+        type=float,
+        default=0.0,
+        help="score only the region at least this many diameters from the border, where the truth stops short of "
+        "it (needs --micrographs; default: 0, everywhere)",
+    )
+    parser.add_argument(
+        "--micrographs", nargs="*", default=None, help="the micrographs (paired by name), for --truth-margin"
+    )
     parser.add_argument("--out", default=None, help="TSV of scores per micrograph to write (default: print only)")
     parser.add_argument("--curves", default=None, help="TSV of the precision-recall curves to write")
     parser.add_argument("--summary", default=None, help="JSON of the pooled scores to write")
@@ -45,12 +56,20 @@ def main(args: argparse.Namespace) -> None:
     candidates = None
     if args.candidates is not None:
         candidates = {name: path for name, path in _star_files(args.candidates).items() if name in names}
+    micrographs = None
+    if args.truth_margin > 0:
+        micrographs = {micrograph_name(path): path for path in args.micrographs or []}
+        missing = sorted(set(names) - set(micrographs))
+        if missing:
+            raise SystemExit(f"--truth-margin needs the micrographs; --micrographs lacks {', '.join(missing[:3])}")
     evaluation = evaluate_picks(
         {name: picks[name] for name in names},
         {name: truth[name] for name in names},
         args.diameter,
         args.radius,
         candidates,
+        args.truth_margin,
+        micrographs,
     )
     evaluation.write(scores=args.out, curves=args.curves, summary=args.summary, plot=args.plot)
     print(evaluation.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
