@@ -8,7 +8,19 @@ import sys
 from types import ModuleType
 
 from drpnet import __version__
-from drpnet.commands import classify, crop, detect, evaluate, import_matlab, peaks, pick, preprocess, simulate, train
+from drpnet.commands import (
+    adapt,
+    classify,
+    crop,
+    detect,
+    evaluate,
+    import_matlab,
+    peaks,
+    pick,
+    preprocess,
+    simulate,
+    train,
+)
 from drpnet.io import InputError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -21,6 +33,7 @@ COMMANDS: dict[str, ModuleType] = {
     "evaluate": evaluate,
     "simulate": simulate,
     "train": train,
+    "adapt": adapt,
     "import-matlab": import_matlab,
 }
 

@@ -55,6 +55,9 @@ class Example:
         Which validation group the example counts in (``"real"``, ``"simulated"``).
     target
         ``(rows, columns)`` detector target, when made beforehand (else built from the centres).
+    mask
+        ``(rows, columns)`` weight of each pixel in the loss, when not simply the labelled box (pseudo-labels
+        cover only what is confidently particle or background).
     """
 
     name: str
@@ -63,16 +66,20 @@ class Example:
     labelled: tuple[float, float, float, float]
     group: str = "real"
     target: np.ndarray | None = None
+    mask: np.ndarray | None = None
 
     def inside(self, xy: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = self.labelled
         return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
 
 
-def labelled_box(centres: np.ndarray, shape: tuple[int, int], margin: float) -> tuple[float, float, float, float]:
-    """The box around the labels, widened by ``margin``, within the image."""
+def labelled_box(
+    centres: np.ndarray, shape: tuple[int, int], working_radius: float
+) -> tuple[float, float, float, float]:
+    """The box around the labels, widened by the match radius (a pick of the outermost particle stays inside)."""
     if len(centres) == 0:
         return (0.0, 0.0, shape[1] - 1.0, shape[0] - 1.0)
+    margin = MATCH_RADIUS * 2 * working_radius
     low, high = centres.min(axis=0) - margin, centres.max(axis=0) + margin
     return (max(0.0, low[0]), max(0.0, low[1]), min(shape[1] - 1.0, high[0]), min(shape[0] - 1.0, high[1]))
 
@@ -144,10 +151,14 @@ def _sample_crop(
     return torch.from_numpy(np.ascontiguousarray(stack[:, top : top + size, left : left + size]))
 
 
-def _loss_mask(example: Example, margin: float) -> np.ndarray:
+def _loss_mask(example: Example) -> np.ndarray:
+    """1 inside the labelled box, 0 outside: particles nobody labelled (labels stop short of the border) are not
+    taught as background, so the detector learns no border habit of its labels."""
+    if example.mask is not None:
+        return example.mask
     mask = np.zeros(example.image.shape, dtype=np.float32)
     x0, y0, x1, y1 = (round(v) for v in example.labelled)
-    mask[max(0, y0 - int(margin)) : y1 + 1 + int(margin), max(0, x0 - int(margin)) : x1 + 1 + int(margin)] = 1.0
+    mask[y0 : y1 + 1, x0 : x1 + 1] = 1.0
     return mask
 
 
@@ -288,7 +299,7 @@ def train_detector(
         e.target if e.target is not None else distance_target(e.image.shape, e.centres, settings.target_radius * radius)
         for e in train
     ]
-    masks = [_loss_mask(e, radius) for e in train]
+    masks = [_loss_mask(e) for e in train]
     weights = sampling_weights(train, settings.real_share)
     log.info(
         "%.0f%% of the training crops come from real micrographs",

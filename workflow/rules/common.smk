@@ -75,9 +75,22 @@ def trained_here(name):
     return True
 
 
-def detector_model(wildcards):
+def base_detector_model(wildcards):
+    """The configured detector: shipped, a checkpoint, or trained on a labelled dataset."""
     name = config["model"]["detector"]
     return f"results/models/{name}/detector.pt" if trained_here(name) else str(resolve(name, "detector"))
+
+
+def detector_model(wildcards):
+    """The detector that picks a dataset: with model: {adapt: true}, the configured one adapted to it."""
+    if config["model"]["adapt"]:
+        return f"results/models/{wildcards.dataset}/detector_adapted.pt"
+    return base_detector_model(wildcards)
+
+
+def adaptation_micrographs(wildcards):
+    """The micrographs a dataset's detector adapts to: the first ones by name."""
+    return list(MICROGRAPHS[wildcards.dataset].values())[: config["training"]["adapt"]["micrographs"]]
 
 
 SELFTRAINED = "selftrained"
@@ -154,7 +167,8 @@ def classifier_training(wildcards):
 
 
 def use_classifier():
-    return config["model"]["classifier"] != "none"
+    """Adapted detectors pick alone: a classifier was trained against another detector's candidates."""
+    return config["model"]["classifier"] != "none" and not config["model"]["adapt"]
 
 
 

@@ -28,8 +28,10 @@ rule evaluate:
         "logs/{dataset}/evaluate.log",
     params:
         micrographs=evaluated_micrographs,
+        micrograph_files=labelled_micrographs,
         diameter_px=diameter_px,
         radii=config["evaluate"]["radii"],
+        truth_margin=lambda wildcards: dataset_spec(wildcards)["truth_margin"],
     localrule: True
     conda:
         "../../envs/drpnet.yaml"

@@ -103,6 +103,30 @@ rule selftrain_classifier:
         "../scripts/selftrain_classifier.py"
 
 
+rule adapt_detector:
+    input:
+        micrographs=adaptation_micrographs,
+        detector=base_detector_model,
+    output:
+        "results/models/{dataset}/detector_adapted.pt",
+    log:
+        "logs/{dataset}/adapt_detector.log",
+    params:
+        diameter_px=diameter_px,
+        light_particles=light_particles,
+        settings={key: value for key, value in config["training"]["adapt"].items() if key != "micrographs"},
+        device=config["device"],
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=30,
+        gpu=gpus(),
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/adapt_detector.py"
+
+
 rule calibrate:
     input:
         micrographs=labelled_micrographs,

@@ -15,6 +15,8 @@ evaluation = evaluate_picks(
     snakemake.params.diameter_px,
     snakemake.params.radii,
     dict(zip(names, snakemake.input.candidates, strict=True)) if snakemake.input.candidates else None,
+    snakemake.params.truth_margin,
+    dict(zip(names, snakemake.params.micrograph_files, strict=True)),
 )
 output = snakemake.output
 evaluation.write(
