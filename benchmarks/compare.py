@@ -1,16 +1,18 @@
-"""Our picker, the LoG baseline and Topaz (when installed) on the same held-out EMPIAR-10017 micrographs: one table.
+"""drpnet, the LoG baseline and Topaz (when installed) on every labelled set in ../shared/data: one table per set.
 
-    python benchmarks/compare.py [--topaz .venv-topaz/bin/topaz] [--threads 2] [--out /tmp/drpnet-compare]
+    python benchmarks/compare.py [--topaz .venv-topaz/bin/topaz] [--threads 2] [--out /tmp/drpnet-compare] [--json F]
 
-Held-out micrographs are those the shipped detector's checkpoint lists neither for training nor for validation. Each
-method runs as its own command on them, so its seconds per micrograph (the whole command's wall time divided by the
-number of micrographs: start-up and model loading included) and its peak memory (largest resident set of the command's
-processes) are its own. No threshold comes from the held-out micrographs: drpnet's come from its checkpoints; LoG's
-and Topaz's are the ones that give the best F1 on the other, labelled micrographs. Scores are one-to-one at a match
-radius of 0.2 particle diameters: precision, recall and F1 at that threshold, average precision over all picks. The
-labels stop 1.2 diameters from the borders, so every method's picks there are set aside before scoring (drpnet and LoG
-never pick there).
-Install Topaz with `bash benchmarks/topaz/setup.sh`. Prints a markdown table; --json writes everything.
+Sets (benchmarks/sets.py): held-out EMPIAR-10017 micrographs (the protein the shipped weights trained on) and all of
+EMPIAR-10059 and EMPIAR-10947 (proteins they never saw; approximate labels). Every method runs as its own command on
+each set, so its seconds per micrograph (whole command / micrographs: start-up and model loading included) and peak
+memory (largest resident set of its processes) are its own; every method picks up to half a diameter from the border,
+and scoring sets aside picks and labels outside the region the labels cover (the same for all methods).
+
+Columns: precision, recall and F1 at the method's own operating point (drpnet: its defaults, no labels used; LoG: its
+default threshold; Topaz has none, so its F1 is the best over all thresholds, an oracle); AP and best F1 over the
+method's full ranking (drpnet: every detector peak down to a score of 0.005, ranked by its figure of merit; LoG and
+Topaz: every pick of a generous threshold). "classifier gain" rows: AP of the detector alone, to set beside the
+default's. Install Topaz with `bash benchmarks/topaz/setup.sh`.
 """
 
 from __future__ import annotations
@@ -26,25 +28,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from drpnet import checkpoint
-from drpnet.evaluate import score_dataset
-from drpnet.io import read_coordinates, read_micrograph, write_coordinates, write_mrc
+from drpnet.evaluate import in_region, score_dataset
+from drpnet.io import micrograph_shape, read_coordinates, read_micrograph, write_mrc
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "empiar10017"
-DIAMETER = 108.0
-RADIUS = 0.2
-EDGE = 1.2  # particle diameters from the border without labels
-TOPAZ_SCALE = 8  # Topaz's pretrained models expect particles of about 10 px radius or less after downsampling
+sys.path.insert(0, str(Path(__file__).parent))
+from sets import LabelledSet, available
+
 DRPNET = str(Path(sys.executable).parent / "drpnet")
-LOW_THRESHOLD = {"log": -10.0, "topaz": -6.0}  # pick generously, then apply the calibrated threshold
-
-
-def split() -> tuple[list[Path], list[Path]]:
-    """Held-out micrographs and the other labelled ones (for calibrating thresholds)."""
-    info = checkpoint.read_info(checkpoint.PRETRAINED, "detector")
-    seen = set(info.training.get("train_micrographs", [])) | set(info.training.get("validation_micrographs", []))
-    micrographs = sorted((DATA / "micrographs").glob("*.jpg"))
-    return [m for m in micrographs if m.stem not in seen], [m for m in micrographs if m.stem in seen]
+RANKING_FLOOR = "0.005"  # detector score of the weakest peak in drpnet's full ranking
+LOW_THRESHOLD = {"log": "-10", "topaz": "-6"}  # pick generously; the ranking is scored
 
 
 def run(command: list[str], log: Path) -> tuple[float, float]:
@@ -59,11 +51,10 @@ def run(command: list[str], log: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def drpnet_command(model: str, threads: int, threshold: float | None = None):
-    def command(micrographs: list[Path], out: Path) -> list[str]:
-        extra = ["--threshold", str(threshold)] if threshold is not None else []
-        options = ["--diameter", str(DIAMETER), "--model", model, "--threads", str(threads), "--device", "cpu"]
-        return [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *options, *extra]
+def drpnet(*options: str):
+    def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
+        common = ["--diameter", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
+        return [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *common, *options]
 
     return command
 
@@ -72,19 +63,19 @@ def read_drpnet(out: Path) -> dict[str, pd.DataFrame]:
     return {path.stem: read_coordinates(path) for path in sorted((out / "picks").glob("*.star"))}
 
 
-def topaz_command(topaz: str, threads: int):
-    def command(micrographs: list[Path], out: Path) -> list[str]:
-        # Topaz 0.3.20 cannot read JPGs (its loader hands a PIL image to NumPy code): it gets MRC copies, written
-        # here, outside the timed command, as a Topaz user's motion-corrected micrographs would be.
-        micrographs = [as_mrc(m, out / "mrc") for m in micrographs]
-        radius = round(DIAMETER / 2 / TOPAZ_SCALE)
+def topaz(executable: str):
+    def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
+        # Topaz 0.3.20 reads neither these JPGs nor PNGs (its loader hands a PIL image to NumPy code): it gets float
+        # MRC copies, written here, outside the timed command, as a Topaz user's motion-corrected micrographs would be.
+        copies = [as_mrc(m, out.parent / "mrc") for m in micrographs]
+        scale, radius = labelled.topaz
         script = (
-            f"{shlex.quote(topaz)} preprocess -s {TOPAZ_SCALE} -o {out}/preprocessed "
-            f"-j {threads} -d -1 {' '.join(shlex.quote(str(m)) for m in micrographs)} && "
-            f"{shlex.quote(topaz)} extract -r {radius} -x {TOPAZ_SCALE} -t {LOW_THRESHOLD['topaz']} -d -1 "
+            f"mkdir -p {out}/preprocessed && {shlex.quote(executable)} preprocess -s {scale} -o {out}/preprocessed "
+            f"-j {threads} -d -1 {' '.join(shlex.quote(str(m)) for m in copies)} && "
+            f"{shlex.quote(executable)} extract -r {radius} -x {scale} -t {LOW_THRESHOLD['topaz']} -d -1 "
             f"-j {threads} -o {out}/particles.txt {out}/preprocessed/*.mrc"
         )
-        return ["bash", "-c", f"mkdir -p {out}/preprocessed && {script}"]
+        return ["bash", "-c", script]
 
     return command
 
@@ -106,72 +97,109 @@ def read_topaz(out: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def inside_labelled_area(picks: pd.DataFrame, size: int = 4096) -> pd.DataFrame:
-    margin = EDGE * DIAMETER
-    keep = picks["x"].between(margin, size - 1 - margin) & picks["y"].between(margin, size - 1 - margin)
-    return picks[keep]
+def methods(executable: str | None) -> dict[str, tuple]:
+    """Name -> (operating-point command or None, ranking command, reader)."""
+    found = {
+        "drpnet (default)": (drpnet(), drpnet("--threshold", RANKING_FLOOR, "--cutoff", "0"), read_drpnet),
+        "drpnet detector alone": (
+            drpnet("--classifier", "none"),
+            drpnet("--classifier", "none", "--threshold", RANKING_FLOOR),
+            read_drpnet,
+        ),
+        "LoG blobs": (
+            drpnet("--model", "log"),
+            drpnet("--model", "log", "--threshold", LOW_THRESHOLD["log"]),
+            read_drpnet,
+        ),
+    }
+    if executable:
+        found["Topaz (pretrained resnet16)"] = (None, topaz(executable), read_topaz)
+    return found
 
 
-def truth_of(micrographs: list[Path]) -> dict[str, pd.DataFrame]:
-    return {m.stem: read_coordinates(DATA / "coords" / f"{m.stem}.star") for m in micrographs}
+def scored(labelled: LabelledSet, micrographs: list[Path], picks: dict[str, pd.DataFrame], radius: float):
+    """Pooled scores inside the labels' region at ``radius`` diameters."""
+    margin = labelled.truth_margin * labelled.diameter
+    shapes = {m.stem: micrograph_shape(m) for m in micrographs}
+    empty = pd.DataFrame({"x": [], "y": [], "score": []})
+    inside = {name: in_region(picks.get(name, empty), shapes[name], margin) for name in shapes}
+    truth = {name: in_region(table, shapes[name], margin) for name, table in labelled.truth(micrographs).items()}
+    return score_dataset(inside, truth, radius * labelled.diameter)[1]
+
+
+def compare_set(labelled: LabelledSet, executable: str | None, threads: int, out: Path) -> list[dict]:
+    micrographs = labelled.micrographs()
+    rows = []
+    for name, (operating, ranking, read) in methods(executable).items():
+        folder = out / labelled.name / name.split(" (")[0].replace(" ", "_").lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        runs = {"operating": operating, "ranking": ranking}
+        timings, picks = {}, {}
+        for run_name, command in runs.items():
+            if command is not None:
+                arguments = command(labelled, micrographs, folder / run_name, threads)
+                timings[run_name] = run(arguments, folder / f"{run_name}.log")
+                picks[run_name] = read(folder / run_name)
+        seconds, memory = timings["operating" if operating else "ranking"]
+        for radius in labelled.radii:
+            ranked = scored(labelled, micrographs, picks["ranking"], radius)
+            at = scored(labelled, micrographs, picks["operating"], radius) if operating else ranked
+            rows.append(
+                {
+                    "set": labelled.name,
+                    "method": name,
+                    "radius": radius,
+                    "n_picks": at.n_picks if operating else None,
+                    "precision": at.precision if operating else None,
+                    "recall": at.recall if operating else None,
+                    "f1": at.f1 if operating else ranked.best_f1,
+                    "average_precision": ranked.average_precision,
+                    "best_f1": ranked.best_f1,
+                    "seconds_per_micrograph": seconds / len(micrographs),
+                    "peak_memory_mib": memory,
+                }
+            )
+        print(f"{labelled.name} {name}: AP {rows[-1]['average_precision']:.3f}", file=sys.stderr)
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = []
+    for set_name in dict.fromkeys(row["set"] for row in rows):
+        lines += [
+            f"\n{set_name}\n",
+            "| method | radius (d) | picks | precision | recall | F1 | AP | best F1 | s / micrograph | MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in (r for r in rows if r["set"] == set_name):
+            cells = {key: "" if row[key] is None else f"{row[key]:.3f}" for key in ("precision", "recall", "f1")}
+            best = "" if row["precision"] is not None else " (best)"
+            lines.append(
+                f"| {row['method']} | {row['radius']:g} | {row['n_picks'] or ''} | {cells['precision']} | "
+                f"{cells['recall']} | {cells['f1']}{best} | {row['average_precision']:.3f} | {row['best_f1']:.3f} | "
+                f"{row['seconds_per_micrograph']:.2f} | {row['peak_memory_mib']:.0f} |"
+            )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--topaz", default=None, help="topaz executable (default: .venv-topaz/bin/topaz if present)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sets", nargs="*", default=None, help="names of the sets to run (default: all present)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/drpnet-compare"))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"needs the EMPIAR-10017 micrographs in {DATA}")
-    held_out, labelled = split()
-    topaz = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
-    methods = {
-        "drpnet (U-Net + classifier)": (drpnet_command("pretrained", args.threads), read_drpnet, False),
-        "drpnet (published FCRN + classifier)": (drpnet_command("pretrained-fcrn", args.threads), read_drpnet, False),
-        "LoG blobs": (drpnet_command("log", args.threads, LOW_THRESHOLD["log"]), read_drpnet, True),
-    }
-    if topaz:
-        methods["Topaz (pretrained resnet16)"] = (topaz_command(topaz, args.threads), read_topaz, True)
-    rows = []
-    for name, (command, read, calibrate) in methods.items():
-        out = args.out / name.split(" (")[0].lower().replace(" ", "_") / name.split("(")[-1].split()[0].lower()
-        out.mkdir(parents=True, exist_ok=True)
-        threshold = None
-        if calibrate:  # the threshold with the best F1 on the labelled, not held-out, micrographs
-            run(command(labelled, out / "calibration"), out / "calibration.log")
-            found = {micrograph: inside_labelled_area(table) for micrograph, table in read(out / "calibration").items()}
-            calibration = score_dataset(found, truth_of(labelled), RADIUS * DIAMETER)[1]
-            threshold = calibration.best_threshold
-        seconds, memory = run(command(held_out, out / "held_out"), out / "held_out.log")
-        picks = {micrograph: inside_labelled_area(table) for micrograph, table in read(out / "held_out").items()}
-        for micrograph, table in picks.items():  # in RELION format too, to look at them
-            write_coordinates(out / "held_out_star" / f"{micrograph}.star", table)
-        per_micrograph, pooled = score_dataset(
-            picks, truth_of(held_out), RADIUS * DIAMETER, threshold if threshold is not None else float("-inf")
-        )
-        rows.append(
-            {
-                "method": name,
-                "threshold": threshold,
-                **pooled.as_dict(),
-                "seconds_per_micrograph": seconds / len(held_out),
-                "peak_memory_mib": memory,
-                "f1_per_micrograph": per_micrograph["f1"].round(3).tolist(),
-            }
-        )
-        print(f"{name}: F1 {pooled.f1:.3f}, {seconds / len(held_out):.2f} s per micrograph", file=sys.stderr)
-    print(f"{len(held_out)} held-out EMPIAR-10017 micrographs (4096x4096), {args.threads} CPU threads\n")
-    print("| method | precision | recall | F1 | AP | seconds per micrograph | peak memory (MiB) |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(
-            f"| {row['method']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
-            f"{row['average_precision']:.3f} | {row['seconds_per_micrograph']:.2f} | {row['peak_memory_mib']:.0f} |"
-        )
+    sets = [s for s in available() if args.sets is None or s.name in args.sets]
+    if not sets:
+        raise SystemExit("no labelled set found in ../shared/data")
+    executable = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
+    rows = [row for labelled in sets for row in compare_set(labelled, executable, args.threads, args.out)]
+    print(f"{args.threads} CPU threads; F1 at each method's operating point ((best): over all its thresholds)")
+    print(markdown(rows))
     if args.json:
-        args.json.write_text(json.dumps({"micrographs": [m.stem for m in held_out], "methods": rows}, indent=2))
+        micrographs = {labelled.name: [m.stem for m in labelled.micrographs()] for labelled in sets}
+        args.json.write_text(json.dumps({"micrographs": micrographs, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":
