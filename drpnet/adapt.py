@@ -140,23 +140,26 @@ def adapt_detector(
     """Adapt ``detector`` to preprocessed micrographs (name -> ``(rows, columns)``) and write the result to ``out``.
 
     ``out`` always ends up holding a detector: the adapted one, or the original with the reason it was kept
-    (``training["adaptation"]`` in its metadata says which).
+    (``training["adaptation_refused"]`` in its metadata).
     """
     original_model, info = checkpoint.load(detector, "detector")
     original = prepare(original_model, device)
     radius = info.preprocess_settings.working_radius
     names = sorted(images)
-    held = set(names[settings.check_every - 1 :: settings.check_every]) if len(names) > 1 else set()
-    held = held or ({names[-1]} if len(names) > 1 else set())
-    peaks = {name: all_peaks(original, images[name], radius, device) for name in names}
-    target_radius = DetectorTraining.target_radius
-    train = [
-        pseudo_labelled(n, images[n], peaks[n], radius, settings.confident, target_radius)
-        for n in names
-        if n not in held
-    ]
-    check = [pseudo_labelled(n, images[n], peaks[n], radius, settings.confident, target_radius) for n in sorted(held)]
-    check = check or train  # a single micrograph checks itself
+    held = set(names[settings.check_every - 1 :: settings.check_every] or names[-1:]) if len(names) > 1 else set()
+    examples = {
+        name: pseudo_labelled(
+            name,
+            images[name],
+            all_peaks(original, images[name], radius, device),
+            radius,
+            settings.confident,
+            DetectorTraining.target_radius,
+        )
+        for name in names
+    }
+    train = [examples[name] for name in names if name not in held]
+    check = [examples[name] for name in sorted(held)] or train  # a single micrograph checks itself
     log.info(
         "adapting on %d micrographs (%d pseudo-labelled particles), checking on %d",
         len(train),
@@ -195,7 +198,7 @@ def adapt_detector(
     reason = f"the adapted detector finds {share:.0%} of the original's confident peaks on the held-back micrographs"
     log.info("%s: keeping it, threshold %.3f", reason, threshold)
     rule = f"{THRESHOLD_FRACTION:g} x median confident score"
-    record = {**adapted_info.training, "agreement": share, "threshold": rule}
+    record = {**adapted_info.training, "agreement": share, "threshold_rule": rule}
     checkpoint.save(out, adapted_model, replace(adapted_info, threshold=threshold, training=record))
     return AdaptResult(True, share, threshold, reason)
 

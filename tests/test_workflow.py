@@ -268,6 +268,26 @@ def test_label_free_classifier_is_trained_on_the_picked_dataset_itself(tmp_path)
 
 
 @pytest.mark.slow
+def test_adapted_detector_picks_the_dataset_it_adapted_to(tmp_path):
+    config = demo_config(count=2) | {
+        "model": {"adapt": True},
+        "training": {"adapt": {"steps": 6}},
+        "report": {"overlays": 0},
+    }
+    code, output = run_snakemake(tmp_path, config)
+    assert code == 0, output[-3000:]
+    model = tmp_path / "results" / "models" / "tiny" / "detector_adapted.pt"
+    info = checkpoint.read_info(model, "detector")
+    assert info.training["adaptation"]["micrographs"] == ["sim_000", "sim_001"]
+    assert info.training["adaptation"]["settings"]["steps"] == 6
+    logs = tmp_path / "logs" / "tiny"
+    assert "detector_adapted.pt" in (logs / "detect" / "sim_000.log").read_text()
+    assert f"peak threshold {info.threshold:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
+    assert not (tmp_path / "results" / "tiny" / "patches").exists()  # adapted detectors pick alone
+    assert len(read_coordinates(tmp_path / "results" / "tiny" / "picks" / "sim_001.star")) > 10
+
+
+@pytest.mark.slow
 def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
     config = demo_config(count=1) | {"model": {"thresholds": "tiny"}, "report": {"overlays": 0}}
     code, output = run_snakemake(tmp_path, config)
