@@ -29,7 +29,8 @@ from drpnet.preprocess import preprocess
 from drpnet.simulate import SimulationSettings, write_simulated
 
 sys.path.insert(0, str(Path(__file__).parent))
-from quality import real_scores
+from quality import set_scores
+from sets import SETS
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "empiar10017" / "micrographs"
 
@@ -133,8 +134,10 @@ def main() -> None:
         "torch": torch.__version__,
     }
     if args.quality:
-        report["quality"] = real_scores(Picker(args.detector, device=devices[-1]), args.detector)
-        if report["quality"]:
+        held_out = SETS[0]  # EMPIAR-10017
+        if held_out.folder.is_dir():
+            pickers = {"default": Picker(args.detector, device=devices[-1])}
+            report["quality"] = set_scores(held_out, pickers, 1.0)["default"]
             scores = " ".join(f"{key} {report['quality'][key]:.3f}" for key in ("precision", "recall", "f1"))
             print(f"\nheld-out EMPIAR-10017: {scores}, AP {report['quality']['average_precision']:.3f}")
     if args.json:

@@ -10,7 +10,7 @@ and scoring sets aside picks and labels outside the region the labels cover (the
 
 Columns: precision, recall and F1 at the method's own operating point (drpnet: its defaults, no labels used; LoG: its
 default threshold; Topaz has none, so its F1 is the best over all thresholds, an oracle); AP and best F1 over the
-method's full ranking (drpnet: every detector peak down to a score of 0.005, ranked by its figure of merit; LoG and
+method's full ranking (drpnet: every peak of the detector's map above 0, ranked by its figure of merit; LoG and
 Topaz: every pick of a generous threshold). "classifier gain" rows: AP of the detector alone, to set beside the
 default's. Install Topaz with `bash benchmarks/topaz/setup.sh`.
 """
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sets import LabelledSet, available
 
 DRPNET = str(Path(sys.executable).parent / "drpnet")
-RANKING_FLOOR = "0.005"  # detector score of the weakest peak in drpnet's full ranking
+RANKING_FLOOR = "0"  # drpnet's full ranking: every peak of the map above 0
 LOW_THRESHOLD = {"log": "-10", "topaz": "-6"}  # pick generously; the ranking is scored
 
 
@@ -55,6 +55,22 @@ def drpnet(*options: str):
     def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
         common = ["--diameter", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
         return [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *common, *options]
+
+    return command
+
+
+def adapted(*options: str):
+    """drpnet adapt on the set's own micrographs (no labels), then drpnet pick with the adapted detector alone."""
+
+    def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
+        model = out.parent / "operating" / "adapted.pt"
+        common = ["--diameter", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
+        pick = [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *common, "--model", str(model)]
+        pick += ["--classifier", "none", *options]
+        if options:  # the ranking run picks with the detector the operating run adapted
+            return pick
+        adapt = [DRPNET, "adapt", *map(str, micrographs), *common, "--out", str(model)]
+        return ["bash", "-c", f"{shlex.join(adapt)} && {shlex.join(pick)}"]
 
     return command
 
@@ -104,6 +120,11 @@ def methods(executable: str | None) -> dict[str, tuple]:
         "drpnet detector alone": (
             drpnet("--classifier", "none"),
             drpnet("--classifier", "none", "--threshold", RANKING_FLOOR),
+            read_drpnet,
+        ),
+        "drpnet adapted (drpnet adapt, no labels)": (
+            adapted(),
+            adapted("--threshold", RANKING_FLOOR),
             read_drpnet,
         ),
         "LoG blobs": (

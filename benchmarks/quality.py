@@ -1,47 +1,53 @@
-"""Pick quality of a detector (and classifier) on data they never saw, as the project reports it.
+"""Pick quality of a detector (and classifier) on every labelled set, at the given diameter and 0.75x / 1.25x of it.
 
     python benchmarks/quality.py [--detector pretrained] [--classifier pretrained|none] [--json out.json]
 
-1. Real: the EMPIAR-10017 micrographs in ../shared that the detector's checkpoint lists neither as training nor as
-   validation micrographs, with the checkpoint's own threshold (never tuned on them).
+1. Every labelled set in ../shared/data (benchmarks/sets.py): held-out EMPIAR-10017 micrographs (match radius
+   0.2 diameters) and EMPIAR-10059 and EMPIAR-10947, proteins the shipped weights never saw (0.5 diameters), scored
+   inside the region their labels cover. For each diameter factor (the diameter a user gives, off by 0.75x, 1x,
+   1.25x): precision, recall and F1 at the checkpoints' operating point, and AP over the full ranking (every peak of
+   the map above 0) with the classifier and without it (the classifier's gain).
 2. Simulated: raw-looking float micrographs (CTF, shot noise, ice, junk, carbon) from a seed that training never used,
-   in varied sizes, defoci and noise levels.
-Scores: precision, recall, F1 and average precision at a match radius of 0.2 particle diameters, one-to-one.
+   in varied sizes, defoci and noise levels, match radius 0.2 diameters.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from drpnet import checkpoint
-from drpnet.evaluate import score_dataset
-from drpnet.io import read_coordinates, read_micrograph
+from drpnet.evaluate import in_region, score_dataset
+from drpnet.io import read_micrograph
 from drpnet.pick import Picker, set_threads
 from drpnet.simulate import random_settings, simulate_micrograph
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "empiar10017"
+sys.path.insert(0, str(Path(__file__).parent))
+from sets import LabelledSet, available
+
 UNSEEN_SEED = 20261124  # training used seeds 1 and 2
+FACTORS = (0.75, 1.0, 1.25)
 
 
-def real_scores(picker: Picker, detector: str) -> dict[str, float] | None:
-    if not REAL.is_dir():
-        return None
-    info = checkpoint.read_info(detector, "detector")
-    seen = set(info.training.get("train_micrographs", [])) | set(info.training.get("validation_micrographs", []))
-    names = sorted(p.stem for p in (REAL / "micrographs").glob("*.jpg") if p.stem not in seen)
-    picks = {n: picker.pick(read_micrograph(REAL / "micrographs" / f"{n}.jpg"), 108.0).picks for n in names}
-    truth = {n: read_coordinates(REAL / "coords" / f"{n}.star") for n in names}
-    per_micrograph, pooled = score_dataset(picks, truth, 0.2 * 108.0)
-    print(
-        per_micrograph[
-            ["micrograph", "n_picks", "n_truth", "precision", "recall", "f1", "average_precision"]
-        ].to_string(index=False)
-    )
-    return {"micrographs": names, **pooled.as_dict()}
+def set_scores(labelled: LabelledSet, pickers: dict[str, Picker], factor: float) -> dict[str, dict[str, float]]:
+    """Pooled scores of each picker on one set, at ``factor`` times the set's diameter, at the first match radius."""
+    micrographs = labelled.micrographs()
+    truth = labelled.truth(micrographs)
+    margin = labelled.truth_margin * labelled.diameter
+    images = {m.stem: read_micrograph(m) for m in micrographs}
+    inside_truth = {name: in_region(truth[name], image.shape, margin) for name, image in images.items()}
+    scores = {}
+    for name, picker in pickers.items():
+        picks = {
+            stem: in_region(picker.pick(image, labelled.diameter * factor).picks, image.shape, margin)
+            for stem, image in images.items()
+        }
+        scores[name] = score_dataset(picks, inside_truth, labelled.radii[0] * labelled.diameter)[1].as_dict()
+    return scores
 
 
 def simulated_scores(picker: Picker, count: int) -> dict[str, float]:
@@ -69,14 +75,26 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     set_threads(args.threads)
-    picker = Picker(args.detector, None if args.classifier == "none" else args.classifier, device="cpu")
-    report = {"real": real_scores(picker, args.detector), "simulated": simulated_scores(picker, args.simulated)}
-    for name, scores in report.items():
-        if scores:
+    classifier = None if args.classifier == "none" else args.classifier
+    pickers = {"operating point": Picker(args.detector, classifier, device="cpu")}
+    pickers["ranking"] = Picker(args.detector, classifier, device="cpu", threshold=0.0, cutoff=0.0)
+    if classifier is not None:
+        pickers["ranking, detector alone"] = Picker(args.detector, None, device="cpu", threshold=0.0)
+    report: dict[str, object] = {}
+    print("| set | diameter | precision | recall | F1 | AP | AP, detector alone |\n|---|---|---|---|---|---|---|")
+    for labelled in available():
+        for factor in FACTORS:
+            scores = set_scores(labelled, pickers, factor)
+            report[f"{labelled.name} x{factor:g}"] = scores
+            at, ranked = scores["operating point"], scores["ranking"]
+            alone = scores.get("ranking, detector alone", ranked)["average_precision"]
             print(
-                f"{name}: P {scores['precision']:.3f} R {scores['recall']:.3f} F1 {scores['f1']:.3f} "
-                f"AP {scores['average_precision']:.3f}"
+                f"| {labelled.name} | {factor:g} x {labelled.diameter:g} px | {at['precision']:.3f} | "
+                f"{at['recall']:.3f} | {at['f1']:.3f} | {ranked['average_precision']:.3f} | {alone:.3f} |"
             )
+    simulated = simulated_scores(pickers["operating point"], args.simulated)
+    report["simulated"] = simulated
+    print(f"\nunseen simulated: F1 {simulated['f1']:.3f} AP {simulated['average_precision']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
