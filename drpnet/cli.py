@@ -21,6 +21,7 @@ from drpnet.commands import (
     simulate,
     train,
 )
+from drpnet.detect import DeviceError
 from drpnet.io import InputError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.main(args)
-    except InputError as error:
+    except (InputError, DeviceError) as error:
         print(f"drpnet {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -15,13 +15,24 @@ DEFAULT_TILE = 2048
 TILE_OVERLAP = 64
 
 
+class DeviceError(ValueError):
+    """A device that does not exist here."""
+
+
 def choose_device(requested: str = "auto") -> torch.device:
     """``"auto"`` takes CUDA when it is available; ``"cpu"`` and ``"cuda[:n]"`` are taken as given."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise DeviceError(f"--device {requested}: unknown; use auto, cpu or cuda[:N]") from None
+    if device.type not in ("cpu", "cuda"):
+        raise DeviceError(f"--device {requested}: not supported; use auto, cpu or cuda[:N]")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {requested!r} was asked for, but PyTorch sees no CUDA GPU")
+        raise DeviceError(f"--device {requested}: PyTorch sees no CUDA GPU here (use auto or cpu)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise DeviceError(f"--device {requested}: there are only {torch.cuda.device_count()} CUDA GPUs here")
     return device
 
 

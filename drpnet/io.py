@@ -33,12 +33,14 @@ PathLike = str | os.PathLike[str]
 
 
 class InputError(ValueError):
-    """A file that cannot be used, with its path and the reason."""
+    """A file that cannot be used, with its path and the reason, in one line (a library's multi-line message, such as
+    torch's on an unpicklable file, is cut to its first line)."""
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        lines = problem.strip().splitlines() or [""]
+        self.problem = lines[0][:300] + (" ..." if len(lines) > 1 or len(lines[0]) > 300 else "")
+        super().__init__(f"{self.path}: {self.problem}")
 
 
 def micrograph_name(path: str | os.PathLike[str]) -> str:

@@ -152,6 +152,11 @@ def preprocess(
     scale
         ``(sx, sy)`` input pixels per working pixel; see :func:`downsample`.
     """
+    if min(image.shape) < 2 * diameter_px:
+        raise ValueError(
+            f"micrograph of {image.shape[1]}x{image.shape[0]} px is smaller than two particle diameters "
+            f"({diameter_px:g} px) on a side: is the diameter in pixels of this micrograph?"
+        )
     small, scale = downsample(
         image.astype(np.float32, copy=False), downsample_factor(diameter_px, settings.working_radius)
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import starfile
 from PIL import Image
 
 from drpnet.cli import main
@@ -144,7 +146,7 @@ def test_png_and_mrc_of_the_same_micrograph_give_the_same_picks(tmp_path, datase
     np.testing.assert_allclose(png.to_numpy(), mrc_picks.to_numpy(), atol=1e-4)
 
 
-def test_a_corrupt_micrograph_is_named_and_earlier_results_are_kept(tmp_path, dataset):
+def test_a_corrupt_micrograph_stops_a_strict_run_with_one_line_and_earlier_results_are_kept(tmp_path, dataset):
     good = dataset / "mics" / "m0.mrc"
     bad = tmp_path / "broken.mrc"
     bad.write_bytes(good.read_bytes()[:5000])
@@ -164,12 +166,13 @@ def test_a_corrupt_micrograph_is_named_and_earlier_results_are_kept(tmp_path, da
             "70",
             "--out",
             str(tmp_path / "out"),
+            "--strict",
         ],
         capture_output=True,
         text=True,
     )
     assert process.returncode == 2
-    assert f"{bad}: cannot be read" in process.stderr
+    assert process.stderr.strip().splitlines()[-1].startswith(f"drpnet pick: error: {bad}: cannot be read")
     assert "Traceback" not in process.stderr
     assert (tmp_path / "out" / "picks" / "broken.star").read_bytes() == before
     assert not list((tmp_path / "out").rglob(".*"))  # no temporary files left behind
@@ -211,3 +214,60 @@ def test_no_candidates_give_an_empty_but_valid_pick_file(tmp_path):
         main(["classify", str(tmp_path / "p.mrcs"), str(tmp_path / "c.star"), "--out", str(tmp_path / "o.star")]) == 0
     )
     assert len(read_coordinates(tmp_path / "o.star")) == 0
+
+
+def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, dataset):
+    good = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
+    truncated, tiny, empty = tmp_path / "truncated.mrc", tmp_path / "tiny.png", tmp_path / "empty.tif"
+    truncated.write_bytes(Path(good[0]).read_bytes()[:5000])
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 20), dtype=np.uint8)).save(tiny)
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    arguments = ["pick", *good, str(truncated), str(tiny), str(empty), "--diameter", "70", "--out", str(out)]
+    assert main([*arguments, "--threads", "2"]) == 0
+    assert sorted(p.stem for p in (out / "picks").glob("*.star")) == ["m0", "m1"]
+    listed = starfile.read(out / "autopick.star")
+    assert len(listed) == 2
+    rejected = pd.read_csv(out / "rejected.tsv", sep="\t")
+    assert rejected["micrograph"].tolist() == [str(truncated), str(tiny), str(empty)]
+    assert "cannot be read" in rejected["reason"][0] and "smaller than two particle diameters" in rejected["reason"][1]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--diameter", "0"], "must be a positive number"),
+        (["--diameter", "-3"], "must be a positive number"),
+        (["--diameter", "nan"], "must be a positive number"),
+        (["--device", "cuda:7"], "--device cuda:7"),
+        (["--device", "gpu"], "--device gpu: unknown"),
+    ],
+)
+def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, message):
+    micrograph = str(dataset / "mics" / "m0.mrc")
+    arguments = ["pick", micrograph, "--diameter", "70", "--out", str(tmp_path / "out"), *option]
+    process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
+    assert process.returncode == 2
+    assert message in process.stderr and "Traceback" not in process.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, dataset):
+    (tmp_path / "out").write_text("")
+    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter", "70", "--out", str(tmp_path / "out")]
+    assert main(arguments) == 2
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01garbage" * 100, b""])
+def test_a_checkpoint_that_is_not_one_gets_one_line(tmp_path, dataset, content):
+    (tmp_path / "bad.pt").write_bytes(content)
+    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter", "70", "--out", str(tmp_path / "out")]
+    process = subprocess.run(
+        [sys.executable, "-m", "drpnet.cli", *arguments, "--model", str(tmp_path / "bad.pt")],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 2
+    errors = [line for line in process.stderr.splitlines() if "error" in line]
+    assert errors == [errors[0]] and errors[0].startswith(f"drpnet pick: error: {tmp_path / 'bad.pt'}: ")
+    assert "Traceback" not in process.stderr

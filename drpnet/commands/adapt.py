@@ -13,7 +13,7 @@ import argparse
 
 from drpnet import checkpoint
 from drpnet.adapt import AdaptSettings, adapt_micrographs
-from drpnet.commands._options import add_device, add_threads
+from drpnet.commands._options import add_device, add_threads, positive_number
 from drpnet.detect import choose_device
 from drpnet.io import micrograph_name
 from drpnet.pick import set_threads
@@ -23,7 +23,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     defaults = AdaptSettings()
     parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs of one dataset")
     parser.add_argument(
-        "--diameter", type=float, required=True, help="particle diameter in pixels of the input micrographs"
+        "--diameter", type=positive_number, required=True, help="particle diameter in pixels of the input micrographs"
     )
     parser.add_argument("--out", required=True, help="adapted detector checkpoint to write")
     parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector to adapt (default: the shipped one)")

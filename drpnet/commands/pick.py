@@ -3,15 +3,18 @@
 Example: drpnet pick mics/*.mrc --diameter 108 --pixel-size 1.77 --out picks/ --box
 
 Writes <out>/picks/<name>.star (RELION coordinates, input pixels), <out>/autopick.star,
-<out>/particles.star, and with --box <out>/box/<name>.box.
+<out>/particles.star, and with --box <out>/box/<name>.box. A micrograph that cannot be read or picked is skipped and
+listed with the reason in <out>/rejected.tsv (--strict: stop at the first instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
+import pandas as pd
 from tqdm import tqdm
 
 from drpnet.baseline import LoGPicker
@@ -19,7 +22,7 @@ from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter, add_threads
 from drpnet.commands.peaks import add_peak_options, peak_settings
 from drpnet.export import export_dataset
-from drpnet.io import micrograph_name, read_micrograph, write_coordinates
+from drpnet.io import InputError, micrograph_name, read_micrograph, write_coordinates, write_table
 from drpnet.pick import Picker, set_threads
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"
     )
+    parser.add_argument("--strict", action="store_true", help="stop at the first bad micrograph instead of skipping it")
     parser.add_argument("--box", action="store_true", help="also write EMAN .box files")
     parser.add_argument(
         "--box-size", type=float, default=1.5, help="box side for .box files, in diameters (default: 1.5)"
@@ -72,14 +76,28 @@ def main(args: argparse.Namespace) -> None:
             peaks=peak_settings(args),
         )
     out = Path(args.out)
-    micrographs, pick_files = {}, {}
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out must be a folder, and this is a file")
+    micrographs, pick_files, rejected, picked = {}, {}, [], 0
     for source in tqdm(args.micrographs, desc="micrographs", unit="mic"):
         name = micrograph_name(source)
         if name in micrographs:
-            raise SystemExit(f"two micrographs are named {name!r}: {micrographs[name]} and {source}")
-        result = picker.pick(read_micrograph(source), args.diameter, args.light_particles)
+            raise InputError(source, f"has the same name, {name!r}, as {micrographs[name]}: picks would overwrite")
+        try:
+            result = picker.pick(read_micrograph(source), args.diameter, args.light_particles)
+        except (InputError, ValueError) as error:
+            problem = error if isinstance(error, InputError) else InputError(source, str(error))
+            if args.strict:
+                raise problem from error
+            log.warning("skipped %s", problem)
+            rejected.append({"micrograph": str(source), "reason": problem.problem})
+            continue
         micrographs[name], pick_files[name] = str(source), str(out / "picks" / f"{name}.star")
         write_coordinates(pick_files[name], result.picks)
+        picked += len(result.picks)
         log.info("%s: %d picks", source, len(result.picks))
     box_size = round(args.box_size * args.diameter) if args.box else None
     export_dataset(out, micrographs, pick_files, box_size=box_size)
+    write_table(out / "rejected.tsv", pd.DataFrame(rejected, columns=["micrograph", "reason"]))
+    skipped = f", {len(rejected)} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""
+    print(f"drpnet pick: {len(micrographs)} micrographs picked, {picked} picks{skipped}", file=sys.stderr)
