@@ -107,9 +107,27 @@ def micrograph_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
         raise InputError(path, f"cannot be read ({type(error).__name__}: {error})") from error
 
 
+#: IMOD's stamp in an MRC header; with it, bit 0 of the flags after it says whether mode-0 bytes are signed.
+IMOD_STAMP = 1146047817
+
+
 def _read_mrc(path: Path) -> np.ndarray:
     with mrcfile.open(path, permissive=False, mode="r") as mrc:  # not permissive: a short file raises
+        header = mrc.header
+        mode = int(header.mode)
+        if mode in (3, 4):
+            raise InputError(path, f"holds complex numbers (MRC mode {mode}): a Fourier transform, not a micrograph")
+        described = 1024 + int(header.nsymbt) + mrc.data.nbytes
+        if path.stat().st_size > described:
+            raise InputError(
+                path,
+                f"is {path.stat().st_size} bytes but its header describes {described} "
+                f"({int(header.nx)}x{int(header.ny)}x{int(header.nz)}, mode {mode}): wrong header or a stack?",
+            )
         data = np.array(mrc.data)
+        stamp, flags = np.frombuffer(bytes(header.extra2)[40:48], dtype=header.mode.dtype)
+        if mode == 0 and stamp == IMOD_STAMP and not flags & 1:
+            data = data.view(np.uint8)  # IMOD writes unsigned bytes unless it flags them as signed
     if data.ndim == 3 and data.shape[0] == 1:
         data = data[0]
     return data

@@ -17,6 +17,8 @@ import scipy.ndimage
 
 #: Radius in pixels that particles have after preprocessing; the networks are trained at it.
 DEFAULT_WORKING_RADIUS = 12.0
+#: Smallest particle diameter in input pixels picked (smaller ones would need the micrograph upsampled 3x or more).
+MIN_DIAMETER = 8.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,11 @@ def preprocess(
     scale
         ``(sx, sy)`` input pixels per working pixel; see :func:`downsample`.
     """
+    if diameter_px < MIN_DIAMETER:
+        raise ValueError(
+            f"a particle diameter of {diameter_px:g} px is below {MIN_DIAMETER:g} px: the micrograph would be "
+            "upsampled many times over; is the diameter in pixels of this micrograph (not Angstrom or binned)?"
+        )
     if min(image.shape) < 2 * diameter_px:
         raise ValueError(
             f"micrograph of {image.shape[1]}x{image.shape[0]} px is smaller than two particle diameters "

@@ -10,6 +10,7 @@ import tifffile
 from PIL import Image
 
 from drpnet.io import (
+    IMOD_STAMP,
     InputError,
     atomic_path,
     read_coordinates,
@@ -123,3 +124,27 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     write_coordinates(tmp_path / "p.star", pd.DataFrame({"x": [1.0], "y": [2.0], "score": [0.5]}))
     (tmp_path / "reference").write_text("")
     assert (tmp_path / "p.star").stat().st_mode == (tmp_path / "reference").stat().st_mode
+
+
+def test_imod_unsigned_bytes_are_read_unsigned_and_signed_ones_signed(tmp_path, image):
+    """IMOD writes mode-0 MRCs of unsigned bytes and says so in its header flags; read as signed, 200 would be -56."""
+    for flags, expected in ((0, image.astype(np.float32)), (1, image.view(np.int8).astype(np.float32))):
+        path = tmp_path / f"imod{flags}.mrc"
+        with mrcfile.new(path) as mrc:
+            mrc.set_data(image.view(np.int8))
+            extra = bytearray(bytes(mrc.header.extra2))
+            extra[40:48] = np.array([IMOD_STAMP, flags], dtype=mrc.header.mode.dtype).tobytes()
+            mrc.header.extra2 = np.frombuffer(bytes(extra), dtype=mrc.header.extra2.dtype)
+        np.testing.assert_array_equal(read_micrograph(path), expected)
+
+
+def test_complex_mrc_and_a_header_that_undercounts_the_file_are_refused(tmp_path, image):
+    with mrcfile.new(tmp_path / "fft.mrc") as mrc:
+        mrc.set_data(np.fft.fft2(image).astype(np.complex64))
+    with pytest.raises(InputError, match="complex numbers"):
+        read_micrograph(tmp_path / "fft.mrc")
+    write_mrc(tmp_path / "long.mrc", image.astype(np.float32), (1.0, 1.0))
+    with open(tmp_path / "long.mrc", "ab") as handle:
+        handle.write(np.zeros(image.size, np.float32).tobytes())  # a second image the header does not count
+    with pytest.raises(InputError, match="header describes"):
+        read_micrograph(tmp_path / "long.mrc")

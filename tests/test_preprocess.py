@@ -59,3 +59,9 @@ def test_normalise_ignores_outliers():
     normalised = normalise(image, clip=4.0)
     assert np.std(normalised[50:, 50:]) == pytest.approx(1.0, rel=0.1)
     assert normalised.max() == 4.0
+
+
+@pytest.mark.parametrize(("diameter", "message"), [(2.0, "below 8 px"), (300.0, "smaller than two particle diameters")])
+def test_diameters_that_do_not_fit_the_micrograph_are_refused(diameter, message):
+    with pytest.raises(ValueError, match=message):
+        preprocess(np.random.default_rng(0).normal(size=(512, 512)).astype(np.float32), diameter)
