@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -318,6 +319,7 @@ def train_detector(
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
         log.info("resuming the detector training at step %d from %s", first, state_path)
+    started = time.monotonic()
     progress = tqdm(
         range(first, settings.steps + 1), desc="detector", initial=first - 1, total=settings.steps, mininterval=10
     )
@@ -343,7 +345,19 @@ def train_detector(
         by_group = {f"val_f1_{group}": value for group, value in per_group.items()}
         history.append({"step": step, "loss": running, "val_f1": f1, "threshold": threshold, **by_group})
         write_table(out.with_suffix(".tsv"), pd.DataFrame(history))
-        log.info("step %d loss %.4f validation F1 %.3f at threshold %.2f %s", step, running, f1, threshold, per_group)
+        elapsed = time.monotonic() - started
+        remaining = elapsed / (step - first + 1) * (settings.steps - step)
+        log.info(
+            "step %d/%d loss %.4f validation F1 %.3f at threshold %.2f %s, %.0f s elapsed, about %.0f s to go",
+            step,
+            settings.steps,
+            running,
+            f1,
+            threshold,
+            {group: round(value, 3) for group, value in per_group.items()},
+            elapsed,
+            remaining,
+        )
         stale = stale + 1 if f1 <= best_f1 else 0
         if f1 > best_f1:
             best_f1 = f1

@@ -234,6 +234,8 @@ def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
     assert info.training["train_micrographs"] == ["sim_000"] and info.training["validation_micrographs"] == ["sim_001"]
     assert info.training["fine_tuned_from"].endswith("detector.pt")
     assert pd.read_csv(models / "detector.tsv", sep="\t")["step"].tolist() == [10, 20]
+    progress = [line for line in output.splitlines() if "logs/tiny/train_detector.log: step" in line]
+    assert len(progress) == 2 and "step 20/20" in progress[1] and "validation F1" in progress[1], progress
     assert Image.open(models / "detector.png").format == "PNG"
     assert (
         checkpoint.read_info(models / "classifier.pt", "classifier")

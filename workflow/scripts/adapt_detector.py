@@ -8,7 +8,7 @@ from drpnet.pick import set_threads
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+log_to(snakemake.log[0], terminal="drpnet.train")
 set_threads(snakemake.threads)
 adapt_micrographs(
     snakemake.input.micrographs,

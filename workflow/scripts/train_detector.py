@@ -8,7 +8,7 @@ from drpnet.train import DetectorTraining
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+log_to(snakemake.log[0], terminal="drpnet.train")
 targets = {Path(s).stem: (s, c) for s, c in zip(snakemake.input.stacks, snakemake.input.centres, strict=True)}
 train_detector_files(
     targets,
