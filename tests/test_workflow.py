@@ -85,6 +85,7 @@ def test_two_datasets_side_by_side_and_no_classifier(tmp_path):
         ({"particles": "grey"}, "particles"),
         ({"pixel_size": None}, "pixel_size"),
         ({"colour": "red"}, "colour"),
+        ({"diameter_px": 80}, "diameter"),  # and diameter: which one?
     ],
 )
 def test_bad_config_is_refused_before_anything_runs(tmp_path, change, message):
@@ -99,6 +100,16 @@ def test_bad_config_is_refused_before_anything_runs(tmp_path, change, message):
     assert code != 0
     assert "ValidationError" in output and message in output
     assert not (tmp_path / "results").exists()
+
+
+def test_a_truth_folder_that_does_not_exist_is_reported(tmp_path):
+    mics = tmp_path / "mics"
+    mics.mkdir()
+    (mics / "a.mrc").write_bytes(b"")
+    config = {"datasets": {"real": {"micrographs": str(mics), "pixel_size": 1.0, "diameter_px": 100}}}
+    config["datasets"]["real"]["truth"] = str(tmp_path / "no_such_folder")
+    code, output = run_snakemake(tmp_path, config, "-n")
+    assert code != 0 and f"truth folder {tmp_path / 'no_such_folder'} does not exist" in output
 
 
 def test_missing_micrographs_are_reported(tmp_path):

@@ -197,6 +197,8 @@ def pick_file_list(wildcards):
 def truth_files(wildcards):
     """True coordinate files of a dataset's micrographs; a real dataset may label only some."""
     folder = truth_dir(wildcards.dataset)
+    if folder is not None and "simulate" not in dataset_spec(wildcards) and not os.path.isdir(folder):
+        raise WorkflowError(f"dataset {wildcards.dataset!r}: truth folder {folder} does not exist")
     files = {name: f"{folder}/{name}.star" for name in MICROGRAPHS[wildcards.dataset]}
     if "simulate" in dataset_spec(wildcards):
         return files
