@@ -38,3 +38,17 @@ def test_config_readme_documents_every_key_of_the_schema():
     readme = (REPO / "config" / "README.md").read_text()
     undocumented = sorted(key for key in _schema_keys(schema) if f"`{key}`" not in readme)
     assert not undocumented, f"config/README.md does not mention {undocumented}"
+
+
+def _defaults(schema: dict) -> object:
+    """What the schema fills in for an object left out: its properties' defaults, objects recursively."""
+    if schema.get("type") == "object" and "properties" in schema:
+        return {name: _defaults(sub) for name, sub in schema["properties"].items()}
+    return schema.get("default")
+
+
+def test_the_training_block_of_config_yaml_shows_the_schema_defaults():
+    """config.yaml spells out the training settings; they must be what a config that leaves them out gets."""
+    schema = yaml.safe_load((REPO / "config" / "schemas" / "config.schema.yaml").read_text())
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert config["training"] == _defaults(schema["properties"]["training"])
