@@ -93,7 +93,7 @@ def export_dataset(
             for name, table in picks.items()
         )
         log.info(
-            "%d of %d picks lie within half a box (%d px) of a border: left out of the .box files",
+            "%d of %d picks have a %d px box that would cross a border: left out of the .box files",
             dropped,
             sum(len(table) for table in picks.values()),
             box_size,

@@ -271,3 +271,14 @@ def test_a_checkpoint_that_is_not_one_gets_one_line(tmp_path, dataset, content):
     errors = [line for line in process.stderr.splitlines() if "error" in line]
     assert errors == [errors[0]] and errors[0].startswith(f"drpnet pick: error: {tmp_path / 'bad.pt'}: ")
     assert "Traceback" not in process.stderr
+
+
+def test_two_micrographs_with_one_name_are_refused_before_anything_is_written(tmp_path, dataset):
+    (tmp_path / "other").mkdir()
+    twin = tmp_path / "other" / "m0.mrc"
+    twin.write_bytes((dataset / "mics" / "m0.mrc").read_bytes())
+    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), str(twin), "--diameter", "70", "--out", str(tmp_path / "o")]
+    process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines()[-1].startswith(f"drpnet pick: error: {twin}: has the same name as")
+    assert not (tmp_path / "o").exists()

@@ -78,11 +78,14 @@ def main(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder, and this is a file")
+    named: dict[str, str] = {}
+    for source in args.micrographs:  # before anything is written
+        other = named.setdefault(micrograph_name(source), source)
+        if other != source:
+            raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
     micrographs, pick_files, rejected, picked = {}, {}, [], 0
     for source in tqdm(args.micrographs, desc="micrographs", unit="mic"):
         name = micrograph_name(source)
-        if name in micrographs:
-            raise InputError(source, f"has the same name, {name!r}, as {micrographs[name]}: picks would overwrite")
         try:
             result = picker.pick(read_micrograph(source), args.diameter, args.light_particles)
         except (InputError, ValueError) as error:
