@@ -216,6 +216,8 @@ def read_coordinates(path: str | os.PathLike[str]) -> pd.DataFrame:
         table = starfile.read(path, always_dict=True)
     except Exception as error:
         raise InputError(path, f"is not a readable STAR file ({type(error).__name__}: {error})") from error
+    if not table and _has_content(path):
+        raise InputError(path, "holds no STAR data block (not a STAR file?)")
     blocks = [block for block in table.values() if isinstance(block, pd.DataFrame)]
     block = next((b for b in blocks if set(COORDINATE_COLUMNS) <= set(b.columns)), None)
     if block is None:
@@ -230,6 +232,15 @@ def read_coordinates(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not np.isfinite(coordinates.to_numpy()).all():
         raise InputError(path, "holds coordinates that are NaN or infinite")
     return coordinates.reset_index(drop=True)
+
+
+def _has_content(path: Path) -> bool:
+    """Whether a file holds anything but blank lines and comments."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
 def write_star(path: str | os.PathLike[str], blocks: dict[str, pd.DataFrame]) -> None:

@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 
 from drpnet.evaluate import Matches, in_region, match_dataset, score_matches
-from drpnet.io import PathLike, atomic_path, micrograph_shape, read_coordinates, read_micrograph, write_table
+from drpnet.io import (
+    InputError,
+    PathLike,
+    atomic_path,
+    micrograph_shape,
+    read_coordinates,
+    read_micrograph,
+    write_table,
+)
 from drpnet.plots import overlay, picks_per_micrograph, precision_recall_plot, score_histogram
 
 TABLE_STYLE = (
@@ -105,16 +113,24 @@ def evaluate_picks(
     truth_margin, micrograph_files
         Labels that stop short of the border (EMPIAR-10017's stop 1.2 diameters from it) cover only the region at
         least ``truth_margin`` diameters inside each micrograph (whose shape ``micrograph_files`` give): picks and
-        truth outside it are set aside, so no pick of an unlabelled particle there counts as false.
+        truth outside it are set aside, so no pick of an unlabelled particle there counts as false. With the
+        micrographs, truth outside them is refused (:class:`~drpnet.io.InputError`).
     """
     truth = {name: read_coordinates(path) for name, path in truth_files.items()}
     stages = {"picks": {name: _read_scored(path) for name, path in pick_files.items()}}
     if candidate_files is not None:
         stages["candidates"] = {name: _read_scored(path) for name, path in candidate_files.items()}
-    if truth_margin > 0:
-        if micrograph_files is None:
-            raise ValueError("a truth margin needs the micrographs, for their shapes")
+    if truth_margin > 0 and micrograph_files is None:
+        raise ValueError("a truth margin needs the micrographs, for their shapes")
+    if micrograph_files is not None:
         shapes = {name: micrograph_shape(micrograph_files[name]) for name in truth}
+        for name, table in truth.items():
+            outside = len(table) - len(in_region(table, shapes[name], -0.5))
+            if outside:
+                rows, columns = shapes[name]
+                raise InputError(
+                    truth_files[name], f"has {outside} centres outside its {columns}x{rows} px micrograph: wrong file?"
+                )
         margin = truth_margin * diameter_px
         truth = {name: in_region(table, shapes[name], margin) for name, table in truth.items()}
         stages = {

@@ -148,3 +148,13 @@ def test_complex_mrc_and_a_header_that_undercounts_the_file_are_refused(tmp_path
         handle.write(np.zeros(image.size, np.float32).tobytes())  # a second image the header does not count
     with pytest.raises(InputError, match="header describes"):
         read_micrograph(tmp_path / "long.mrc")
+
+
+def test_a_coordinate_file_that_is_not_star_is_refused_and_a_blank_one_is_empty(tmp_path):
+    (tmp_path / "garbage.star").write_bytes(np.random.default_rng(0).integers(0, 256, 500, dtype=np.uint8).tobytes())
+    (tmp_path / "text.star").write_text("x y\n1 2\n")
+    for name in ("garbage.star", "text.star"):
+        with pytest.raises(InputError, match="holds no STAR data block"):
+            read_coordinates(tmp_path / name)
+    (tmp_path / "blank.star").write_text("# nothing picked\n\n")
+    assert len(read_coordinates(tmp_path / "blank.star")) == 0

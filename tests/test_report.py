@@ -10,7 +10,7 @@ import pytest
 import starfile
 from PIL import Image
 
-from drpnet.io import write_coordinates, write_mrc
+from drpnet.io import InputError, write_coordinates, write_mrc
 from drpnet.plots import FALSE, FOUND, MISSED, PICKED
 from drpnet.report import dataset_plots, evaluate_picks, overlay_file
 
@@ -131,3 +131,12 @@ def test_the_truth_margin_scores_only_the_region_the_labels_cover(tmp_path):
     assert pooled(inside)["precision"] == 1.0 and pooled(inside)["recall"] == 0.5
     with pytest.raises(ValueError, match="needs the micrographs"):
         evaluate_picks(files["picks"], files["truth"], 100, [0.2], truth_margin=1.0)
+
+
+def test_truth_outside_its_micrograph_is_refused(tmp_path):
+    micrograph = tmp_path / "m.mrc"
+    write_mrc(micrograph, np.random.default_rng(0).normal(size=(300, 400)).astype(np.float32), (1.0, 1.0))
+    truth = _write_picks(tmp_path / "t.star", np.array([[100.0, 100.0], [-20.0, 50.0], [100.0, 350.0]]))
+    picks = _write_picks(tmp_path / "p.star", np.array([[100.0, 100.0]]), np.array([0.9]))
+    with pytest.raises(InputError, match="has 2 centres outside its 400x300 px micrograph"):
+        evaluate_picks({"m": picks}, {"m": truth}, 50, [0.2], micrograph_files={"m": micrograph})
