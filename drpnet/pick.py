@@ -21,6 +21,7 @@ from drpnet.checkpoint import ModelInfo
 from drpnet.classify import score_patches
 from drpnet.crop import crop_patches
 from drpnet.detect import choose_device, detect, prepare
+from drpnet.io import InputError
 from drpnet.models import CLASSIFIER_PATCH
 from drpnet.peaks import find_peaks
 from drpnet.preprocess import preprocess
@@ -138,6 +139,13 @@ class Picker:
         self.classifier_info: ModelInfo | None = None
         if classifier is not None:
             classifier_model, self.classifier_info = checkpoint.load(classifier, "classifier")
+            trained_at = self.classifier_info.preprocess_settings.working_radius
+            if trained_at != self.working_radius:
+                raise InputError(
+                    checkpoint.resolve(classifier, "classifier"),
+                    f"was trained on patches at a working radius of {trained_at:g} px, but the detector works at "
+                    f"{self.working_radius:g} px: use a classifier trained with this detector, or none",
+                )
             self.classifier = prepare(classifier_model, self.device)
             log.info(
                 "using %s", checkpoint.describe(self.classifier_info, checkpoint.resolve(classifier, "classifier"))

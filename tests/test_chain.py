@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.ndimage
 
+from drpnet import checkpoint
+from drpnet.checkpoint import ModelInfo
 from drpnet.evaluate import in_region, score
+from drpnet.io import InputError
+from drpnet.models import build_detector
 from drpnet.pick import PeakSettings, Picker, apply_classifier, find_candidates
+from drpnet.preprocess import PreprocessSettings
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +111,12 @@ def test_particles_half_a_diameter_from_the_border_are_picked(picker, simulated_
         picks = picker.pick(image[:, left:], diameter).picks
         found += bool((np.hypot(picks["x"] - (x - left), picks["y"] - y) < 0.2 * diameter).any())
     assert found >= 0.75 * len(inner), found
+
+
+def test_a_classifier_of_another_working_radius_is_refused(tmp_path):
+    """A converted original detector (radius 24 px) with the shipped classifier (12 px) gave 0 picks without a word."""
+    info = ModelInfo("detector", "fcrn", asdict(PreprocessSettings(working_radius=24.0)), 0.1)
+    checkpoint.save(tmp_path / "r24.pt", build_detector("fcrn"), info)
+    with pytest.raises(InputError, match="working radius of 12 px, but the detector works at 24 px"):
+        Picker(tmp_path / "r24.pt", device="cpu")
+    assert Picker(tmp_path / "r24.pt", classifier=None, device="cpu").working_radius == 24.0
