@@ -24,11 +24,24 @@ pytestmark = [
 ]
 
 
+def cluster_is_up() -> bool:
+    """Whether a SLURM controller answers (the cluster is machine-wide: another run may be using it)."""
+    try:
+        return subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster():
+    """The local cluster; stopped afterwards only if this test started it."""
+    started_here = not cluster_is_up()
     subprocess.run(["bash", str(SLURM_RECIPE / "start-local-slurm.sh")], check=True, capture_output=True, timeout=600)
     yield
-    subprocess.run(["bash", str(SLURM_RECIPE / "stop-local-slurm.sh")], check=False, capture_output=True, timeout=300)
+    if started_here:
+        subprocess.run(
+            ["bash", str(SLURM_RECIPE / "stop-local-slurm.sh")], check=False, capture_output=True, timeout=300
+        )
 
 
 def test_workflow_runs_through_slurm_with_grouped_jobs(slurm_cluster, tmp_path):
