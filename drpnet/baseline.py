@@ -12,6 +12,7 @@ from scipy import ndimage
 
 from drpnet.pick import PeakSettings, PickResult, find_candidates
 from drpnet.preprocess import PreprocessSettings, normalise, preprocess
+from drpnet.selection import select_picks
 
 
 def blob_response(working: np.ndarray, working_radius: float) -> np.ndarray:
@@ -45,10 +46,21 @@ class LoGPicker:
     threshold: float = 1.0
     preprocess: PreprocessSettings = field(default_factory=PreprocessSettings)
     peaks: PeakSettings = field(default_factory=PeakSettings)
+    #: No classifier, so no cutoff and no checkpoints: what :class:`drpnet.pick.Picker` has in their place.
+    cutoff = 0.0
+    classifier = None
 
-    def pick(self, image: np.ndarray, diameter_px: float, light_particles: bool = False) -> PickResult:
-        """Pick one micrograph ``(rows, columns)``, as :meth:`drpnet.pick.Picker.pick` does (no classifier)."""
+    @property
+    def models(self) -> dict[str, str]:
+        return {"picker": "Laplacian of Gaussian"}
+
+    def pick(
+        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, every_peak: bool = False
+    ) -> PickResult:
+        """Pick one micrograph ``(rows, columns)``, as :meth:`drpnet.pick.Picker.pick` does (no classifier);
+        ``every_peak`` keeps every blob brighter than the median response as a candidate."""
         working, scale = preprocess(image, diameter_px, self.preprocess, light_particles)
         response = blob_response(working, self.preprocess.working_radius)
-        picks = find_candidates(response, scale, self.preprocess.working_radius, self.threshold, self.peaks)
-        return PickResult(working, scale, response, picks, picks)
+        floor = 0.0 if every_peak else self.threshold
+        candidates = find_candidates(response, scale, self.preprocess.working_radius, floor, self.peaks)
+        return PickResult(working, scale, response, candidates, select_picks(candidates, self.threshold, 0.0))

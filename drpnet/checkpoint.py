@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import asdict, dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,14 +14,9 @@ from drpnet import __version__
 from drpnet.io import InputError, atomic_path
 from drpnet.models import PatchClassifier, build_detector
 from drpnet.preprocess import PreprocessSettings
-
-PRETRAINED = "pretrained"
-#: Shipped checkpoints by kind and name: ``pretrained`` is the default U-Net detector, ``pretrained-fcrn`` the
-#: published FCRN trained the same way.
-PRETRAINED_FILES = {
-    "detector": {PRETRAINED: "detector.pt", "pretrained-fcrn": "detector_fcrn.pt"},
-    "classifier": {PRETRAINED: "classifier.pt"},
-}
+from drpnet.shipped import PRETRAINED as PRETRAINED  # re-exported: callers name checkpoints here
+from drpnet.shipped import PRETRAINED_FILES as PRETRAINED_FILES
+from drpnet.shipped import resolve
 
 
 @dataclass
@@ -74,14 +67,6 @@ def save(path: str | os.PathLike[str], model: nn.Module, info: ModelInfo) -> Non
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
     with atomic_path(path) as temporary:
         torch.save({"info": asdict(info), "state_dict": state}, temporary)
-
-
-def resolve(path_or_name: str | os.PathLike[str], kind: str) -> Path:
-    """A checkpoint path: a name in :data:`PRETRAINED_FILES` means shipped weights, anything else is a file."""
-    shipped = PRETRAINED_FILES[kind].get(str(path_or_name))
-    if shipped is None:
-        return Path(path_or_name)
-    return Path(str(resources.files("drpnet.pretrained").joinpath(shipped)))
 
 
 def read_info(path_or_name: str | os.PathLike[str], kind: str) -> ModelInfo:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, micrograph_shape, read_coordinates, write_star
+from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, micrograph_shape, write_star
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +65,24 @@ def export_dataset(
     out_dir: str | os.PathLike[str],
     micrographs: Mapping[str, str],
     pick_files: Mapping[str, str],
+    picks: Mapping[str, pd.DataFrame],
     box_size: int | None = None,
     particles_star: bool = True,
 ) -> None:
-    """Dataset-level outputs from per-micrograph pick files.
+    """Dataset-level outputs from the picks of each micrograph.
 
     Writes ``autopick.star`` (micrograph -> coordinate file), and on request ``particles.star``
     (every pick, for cryoSPARC) and ``box/<name>.box`` (EMAN) under ``out_dir``.
 
     Parameters
     ----------
-    micrographs, pick_files
-        Micrograph name -> micrograph path, and -> its coordinate STAR.
+    micrographs, pick_files, picks
+        Micrograph name -> micrograph path, -> its coordinate STAR, and -> its picks (``x``, ``y``, ``score``).
     box_size
         Box side in input pixels for ``.box`` files; None writes none.
     """
     out_dir = Path(out_dir)
     write_coordinate_list(out_dir / "autopick.star", {micrographs[name]: str(pick_files[name]) for name in micrographs})
-    if not particles_star and box_size is None:
-        return
-    picks = {name: read_coordinates(pick_files[name]) for name in micrographs}
     if particles_star:
         write_particles_star(out_dir / "particles.star", {micrographs[name]: table for name, table in picks.items()})
     if box_size is not None:

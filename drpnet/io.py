@@ -261,7 +261,7 @@ def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None
     write_star(path, {"": table})
 
 
-def write_table(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
-    """Write a table as TSV atomically."""
+def write_table(path: str | os.PathLike[str], table: pd.DataFrame, float_format: str = "%.6g") -> None:
+    """Write a table as TSV atomically (gzip-compressed when ``path`` ends in ``.gz``)."""
     with atomic_path(path) as temporary:
-        table.to_csv(temporary, sep="\t", index=False, float_format="%.6g")
+        table.to_csv(temporary, sep="\t", index=False, float_format=float_format)

@@ -25,6 +25,7 @@ from drpnet.io import InputError
 from drpnet.models import CLASSIFIER_PATCH
 from drpnet.peaks import find_peaks
 from drpnet.preprocess import preprocess
+from drpnet.selection import select_picks
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,8 @@ def candidate_threshold(detector_info: ModelInfo, with_classifier: bool) -> floa
     return detector_info.threshold * (CANDIDATE_FRACTION if with_classifier else 1.0)
 
 
-def apply_classifier(candidates: pd.DataFrame, probabilities: np.ndarray, cutoff: float) -> pd.DataFrame:
-    """Score candidates by their figure of merit, detector score x classifier probability; keep those at ``cutoff``.
-
-    The product ranks a clear peak the classifier doubts and a weak peak it is sure of together,
-    which a cutoff on the probability alone cannot.
-    """
-    scored = candidates.assign(probability=probabilities, score=candidates["score"].to_numpy(float) * probabilities)
-    kept = scored[scored["score"] >= cutoff]
-    return kept.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+#: The peak threshold that keeps every peak of the map: the whole ranking, for choosing thresholds afterwards.
+EVERY_PEAK = 0.0
 
 
 @dataclass
@@ -155,20 +149,30 @@ class Picker:
         self.threshold = threshold
         self.cutoff = (self.classifier_info.threshold if self.classifier_info else 0.0) if cutoff is None else cutoff
         self.peaks = peaks
+        self.models = {"detector": str(checkpoint.resolve(detector, "detector"))}
+        if classifier is not None:
+            self.models["classifier"] = str(checkpoint.resolve(classifier, "classifier"))
 
     @property
     def working_radius(self) -> float:
         return self.detector_info.preprocess_settings.working_radius
 
-    def pick(self, image: np.ndarray, diameter_px: float, light_particles: bool = False) -> PickResult:
-        """Pick particles in one micrograph ``(rows, columns)`` with particles ``diameter_px`` across."""
+    def pick(
+        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, every_peak: bool = False
+    ) -> PickResult:
+        """Pick particles in one micrograph ``(rows, columns)`` with particles ``diameter_px`` across.
+
+        The candidates are the peaks above the threshold, or with ``every_peak`` all of them (the classifier
+        scores each), so that :func:`select_picks` can apply any threshold later without detecting again.
+        """
         working, scale = preprocess(image, diameter_px, self.detector_info.preprocess_settings, light_particles)
         centre_map = detect(self.detector, working, self.device)
-        candidates = find_candidates(centre_map, scale, self.working_radius, self.threshold, self.peaks)
-        picks = candidates
+        floor = EVERY_PEAK if every_peak else self.threshold
+        candidates = find_candidates(centre_map, scale, self.working_radius, floor, self.peaks)
         if self.classifier is not None:
-            probabilities = score_patches(self.classifier, crop_candidates(working, candidates, scale), self.device)
-            picks = apply_classifier(candidates, probabilities, self.cutoff)
+            patches = crop_candidates(working, candidates, scale)
+            candidates = candidates.assign(probability=score_patches(self.classifier, patches, self.device))
+        picks = select_picks(candidates, self.threshold, self.cutoff)
         return PickResult(working, scale, centre_map, candidates, picks)
 
 

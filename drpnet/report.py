@@ -28,9 +28,13 @@ TABLE_STYLE = (
 )
 
 
-def _read_scored(path: PathLike) -> pd.DataFrame:
+#: Picks as a coordinate STAR or as a table already read (``x``, ``y`` and maybe ``score``).
+Picks = PathLike | pd.DataFrame
+
+
+def _read_scored(picks: Picks) -> pd.DataFrame:
     """Coordinates with a ``score`` column (1 for files without one, such as manual picks)."""
-    table = read_coordinates(path)
+    table = picks.copy() if isinstance(picks, pd.DataFrame) else read_coordinates(picks)
     if "score" not in table:
         table["score"] = 1.0
     return table
@@ -92,11 +96,11 @@ class Evaluation:
 
 
 def evaluate_picks(
-    pick_files: Mapping[str, PathLike],
+    pick_files: Mapping[str, Picks],
     truth_files: Mapping[str, PathLike],
     diameter_px: float,
     radii: Sequence[float] = (0.2, 0.5),
-    candidate_files: Mapping[str, PathLike] | None = None,
+    candidate_files: Mapping[str, Picks] | None = None,
     truth_margin: float = 0.0,
     micrograph_files: Mapping[str, PathLike] | None = None,
 ) -> Evaluation:
@@ -105,7 +109,8 @@ def evaluate_picks(
     Parameters
     ----------
     pick_files, truth_files, candidate_files
-        Micrograph name -> coordinate STAR; every micrograph with truth is scored. The truth can be
+        Micrograph name -> coordinate STAR (picks and candidates may also be tables); every micrograph with truth is
+        scored. The truth can be
         another picker's or annotator's picks: precision is then the share of these picks that the
         other set agrees with, and recall the share of the other set that these picks find.
     radii
@@ -155,7 +160,7 @@ def evaluate_picks(
 
 def overlay_file(
     micrograph: PathLike,
-    picks: PathLike,
+    picks: Picks,
     diameter_px: float,
     out: PathLike,
     truth: PathLike | None = None,
@@ -174,7 +179,7 @@ def overlay_file(
 
 
 def dataset_plots(
-    pick_files: Mapping[str, PathLike],
+    pick_files: Mapping[str, Picks],
     histogram: PathLike,
     counts: PathLike,
     truth_files: Mapping[str, PathLike] | None = None,

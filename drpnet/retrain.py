@@ -30,7 +30,7 @@ from drpnet.io import (
 )
 from drpnet.pick import PeakSettings, Picker, set_threads
 from drpnet.plots import training_curves
-from drpnet.preprocess import PreprocessSettings
+from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.targets import distance_target
 from drpnet.train import (
     MATCH_RADIUS,
@@ -146,17 +146,23 @@ def train_classifier_files(
 
 
 def selftrain_classifier_files(
-    preprocessed: Sequence[PathLike],
+    micrographs: Mapping[str, PathLike],
     detector: PathLike,
     out: PathLike,
     settings: ClassifierTraining,
+    diameter_px: float,
+    light_particles: bool = False,
     device: str = "auto",
     threads: int = 1,
 ) -> pd.DataFrame:
-    """Train a classifier without labels on preprocessed micrographs of the dataset it will pick."""
+    """Train a classifier without labels on micrographs (name -> path) of the dataset it will pick."""
     set_threads(threads)
-    images = [read_mrc_with_pixel_size(path)[0] for path in preprocessed]
-    description = {"train_micrographs": [Path(path).stem for path in preprocessed]}
+    preprocessing = checkpoint.read_info(detector, "detector").preprocess_settings
+    images = [
+        preprocess(read_micrograph(path), diameter_px, preprocessing, light_particles)[0]
+        for path in micrographs.values()
+    ]
+    description = {"train_micrographs": list(micrographs)}
     history = selftrain_classifier(images, detector, settings, out, choose_device(device), description)
     write_table(Path(out).with_suffix(".tsv"), history)
     return history

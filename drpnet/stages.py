@@ -7,10 +7,8 @@ stage can write coordinates in the input micrograph's pixels.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,13 +27,13 @@ from drpnet.io import (
 )
 from drpnet.pick import (
     PeakSettings,
-    apply_classifier,
     candidate_threshold,
     crop_candidates,
     find_candidates,
     set_threads,
 )
 from drpnet.preprocess import PreprocessSettings, preprocess
+from drpnet.selection import chosen, select_picks
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +66,6 @@ def detect_files(
     for source, out in zip(sources, outs, strict=True):
         working, pixel_size = read_mrc_with_pixel_size(source)
         write_mrc(out, detect(network, working, torch_device), pixel_size)
-
-
-def _chosen(given: float | None, thresholds: PathLike | None, key: str, model_value: float) -> float:
-    """A given value, else the one in a thresholds JSON, else the model's."""
-    if given is not None:
-        return given
-    if thresholds is not None:
-        try:
-            value = json.loads(Path(thresholds).read_text())[key]
-        except (OSError, ValueError, KeyError) as error:
-            raise InputError(thresholds, f"holds no {key} ({type(error).__name__}: {error})") from error
-        if value is not None:
-            return float(value)
-    return model_value
 
 
 def _scale(
@@ -123,7 +107,7 @@ def peaks_file(
             f"particles are {implied:.1f} px in radius here but the detector works at {radius:g} px; "
             "preprocess with the detector's working radius and the same diameter and pixel size",
         )
-    threshold = _chosen(threshold, thresholds, "threshold", candidate_threshold(info, with_classifier))
+    threshold = chosen(threshold, thresholds, "threshold", candidate_threshold(info, with_classifier))
     log.info("peak threshold %.3f", threshold)
     candidates = find_candidates(values, scale, radius, threshold, settings)
     write_coordinates(out, candidates)
@@ -162,8 +146,8 @@ def classify_file(
     network, info = checkpoint.load(model, "classifier")
     log.info("using %s", checkpoint.describe(info, checkpoint.resolve(model, "classifier")))
     probabilities = score_patches(prepare(network, torch_device), stack, torch_device)
-    cutoff = _chosen(cutoff, thresholds, "cutoff", info.threshold)
+    cutoff = chosen(cutoff, thresholds, "cutoff", info.threshold)
     log.info("classifier cutoff %.3f", cutoff)
-    picks = apply_classifier(table, probabilities, cutoff)
+    picks = select_picks(table.assign(probability=probabilities), -np.inf, cutoff)
     write_coordinates(out, picks)
     return picks

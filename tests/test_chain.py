@@ -14,8 +14,9 @@ from drpnet.checkpoint import ModelInfo
 from drpnet.evaluate import in_region, score
 from drpnet.io import InputError
 from drpnet.models import build_detector
-from drpnet.pick import PeakSettings, Picker, apply_classifier, find_candidates
+from drpnet.pick import PeakSettings, Picker, find_candidates
 from drpnet.preprocess import PreprocessSettings
+from drpnet.selection import select_picks
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +81,21 @@ def test_classifier_only_removes_candidates_and_scores_them_by_merit(picker, sim
 
 
 def test_a_confident_weak_peak_outranks_a_doubted_strong_one():
-    candidates = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.0, 0.0, 0.0], "score": [0.9, 0.3, 0.5]})
-    picks = apply_classifier(candidates, np.array([0.1, 0.9, 0.0]), cutoff=0.05)
-    assert picks["x"].tolist() == [2.0, 1.0]
+    candidates = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0], "y": 0.0, "score": [0.9, 0.3, 0.5, 0.1], "probability": [0.1, 0.9, 0.0, 1.0]}
+    )
+    picks = select_picks(candidates, threshold=0.2, cutoff=0.05)
+    assert picks["x"].tolist() == [2.0, 1.0], "x=4 is below the peak threshold, however sure the classifier is"
     assert picks["score"].tolist() == pytest.approx([0.27, 0.09])
+
+
+def test_every_peak_ranked_then_selected_gives_the_picks_of_the_threshold(picker, simulated_micrograph):
+    image, _, diameter = simulated_micrograph
+    ranked = picker.pick(image, diameter, every_peak=True)
+    direct = picker.pick(image, diameter)
+    assert len(ranked.candidates) > len(direct.candidates) and ranked.candidates["score"].min() >= 0
+    selected = select_picks(ranked.candidates, picker.threshold, picker.cutoff)
+    pd.testing.assert_frame_equal(selected, direct.picks, rtol=1e-4)
 
 
 def test_an_empty_field_gives_few_picks(picker):

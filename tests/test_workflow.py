@@ -18,6 +18,7 @@ from PIL import Image
 from drpnet import checkpoint
 from drpnet.io import read_coordinates
 from drpnet.pick import CANDIDATE_FRACTION
+from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import REPO
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
@@ -56,8 +57,7 @@ def test_default_config_dry_run_plans_the_whole_chain(tmp_path):
     code, output = run_snakemake(tmp_path, yaml.safe_load((REPO / "config" / "config.yaml").read_text()), "-n")
     assert code == 0, output
     jobs = planned_jobs(output)
-    for rule in ("simulate", "preprocess", "detect", "peaks", "crop", "classify"):
-        assert jobs[rule] == 3, rule
+    assert jobs["simulate"] == 3 and jobs["pick"] == 1 and jobs["select"] == 1, "three micrographs, one batch"
     assert jobs["export"] == 1 and jobs["evaluate"] == 1
 
 
@@ -71,11 +71,27 @@ def test_two_datasets_side_by_side_and_no_classifier(tmp_path):
     config["model"] = {"classifier": "none"}
     code, output = run_snakemake(tmp_path, config, "-n")
     assert code == 0, output
-    for name in ("a", "b", "c"):
-        assert f"results/real/picks/{name}.star" in output
-    assert "notes" not in output
+    for name in ("a.mrc", "b.tif", "c.jpg"):
+        assert str(mics / name) in output
+    assert "notes" not in output and "classifier.pt" not in output
     jobs = planned_jobs(output)
-    assert jobs["keep_candidates"] == 4 and "classify" not in jobs and jobs["export"] == 2
+    assert jobs["pick"] == 2 and jobs["select"] == 2 and jobs["export"] == 2
+
+
+def test_the_slurm_profile_is_found_as_typed_in_the_repository_root(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(demo_config()))
+    process = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "--directory", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "Using profiles slurm and workflow specific profile profiles/default" in process.stderr
+    resources = re.findall(r"^\s+resources: (.*)$", process.stdout + process.stderr, re.MULTILINE)
+    assert resources and all("slurm_partition=debug" in line for line in resources), "the workflow profile keeps it"
 
 
 @pytest.mark.parametrize(
@@ -136,17 +152,19 @@ def small_run(tmp_path_factory) -> Path:
 def test_small_run_end_to_end(small_run):
     results = small_run / "results" / "tiny"
     listing = (results / "autopick.star").read_text()
-    assert "results/tiny/simulated/micrographs/sim_000.mrc" in listing
-    picks = read_coordinates(results / "picks" / "sim_000.star")
+    assert "results/tiny/simulated/micrographs/sim_000.mrc\tresults/tiny/picks/b00000/sim_000.star" in listing
+    picks = read_coordinates(results / "picks" / "b00000" / "sim_000.star")
     truth = read_coordinates(results / "simulated" / "coordinates" / "sim_000.star")
     assert len(picks) > 0.5 * len(truth)
     assert len(list((results / "box").glob("*.box"))) == 2
-    assert not (results / "preprocessed").exists() or not list((results / "preprocessed").iterdir()), (
-        "temporary files are removed"
-    )
-    for log in ("preprocess/sim_000.log", "detect/sim_000.log", "classify/sim_000.log", "overlay/sim_000.log"):
+    assert pd.read_csv(results / "rejected.tsv", sep="\t").empty
+    for log in ("pick/b00000.log", "select/b00000.log", "overlay/sim_000.log"):
         assert (small_run / "logs" / "tiny" / log).is_file()
-    assert "using detector" in (small_run / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
+    assert "using detector" in (small_run / "logs" / "tiny" / "pick" / "b00000.log").read_text()
+    report = {"simulated", "overlays", "plots", "evaluation"}  # inputs, and pictures of a fixed number
+    written = sum(f.stat().st_size for f in results.rglob("*") if f.is_file() and not report & set(f.parts))
+    assert written / 2 < 100_000, f"{written / 2:.0f} bytes per micrograph"
+    assert not [f for f in results.rglob("*.mrc*") if "simulated" not in f.parts], "no maps or patches unasked"
     _, again = run_snakemake(small_run, E2E_CONFIG, "-n")
     assert "Nothing to be done" in again
 
@@ -258,11 +276,11 @@ def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
     assert stack.shape[0] == 2 and 0.9 < stack[1].max() <= 1.0
     column, row = centres[["x", "y"]].round().astype(int).iloc[0]
     assert stack[1][row, column] > 0.5, "the target peaks at the labelled centres"
-    assert "results/models/tiny/detector.pt" in (tmp_path / "logs" / "tiny" / "detect" / "sim_000.log").read_text()
+    assert "results/models/tiny/detector.pt" in (tmp_path / "logs" / "tiny" / "pick" / "b00000.log").read_text()
     _, dry = run_snakemake(tmp_path, retrain_config(classifier_steps=30), "-n")
     planned = planned_jobs(dry)
-    assert planned.get("train_classifier") == 1 and planned.get("classify") == 2, planned
-    assert "train_detector" not in planned and "make_targets" not in planned and "detect" not in planned, planned
+    assert planned.get("train_classifier") == 1 and planned.get("pick") == 1, planned
+    assert "train_detector" not in planned and "make_targets" not in planned, planned
 
 
 @pytest.mark.slow
@@ -277,7 +295,7 @@ def test_label_free_classifier_is_trained_on_the_picked_dataset_itself(tmp_path)
     model = tmp_path / "results" / "models" / "tiny" / "classifier_selftrained.pt"
     info = checkpoint.read_info(model, "classifier")
     assert info.training["train_micrographs"] == ["sim_000"] and info.training["labels"].startswith("none")
-    assert "classifier_selftrained.pt" in (tmp_path / "logs" / "tiny" / "classify" / "sim_000.log").read_text()
+    assert "classifier_selftrained.pt" in (tmp_path / "logs" / "tiny" / "pick" / "b00000.log").read_text()
 
 
 @pytest.mark.slow
@@ -294,10 +312,10 @@ def test_adapted_detector_picks_the_dataset_it_adapted_to(tmp_path):
     assert info.training["adaptation"]["micrographs"] == ["sim_000", "sim_001"]
     assert info.training["adaptation"]["settings"]["steps"] == 6
     logs = tmp_path / "logs" / "tiny"
-    assert "detector_adapted.pt" in (logs / "detect" / "sim_000.log").read_text()
-    assert f"peak threshold {info.threshold:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
-    assert not (tmp_path / "results" / "tiny" / "patches").exists()  # adapted detectors pick alone
-    assert len(read_coordinates(tmp_path / "results" / "tiny" / "picks" / "sim_001.star")) > 10
+    assert "detector_adapted.pt" in (logs / "pick" / "b00000.log").read_text()
+    assert "classifier" not in (logs / "pick" / "b00000.log").read_text()  # adapted detectors pick alone
+    assert f"peak threshold {info.threshold:.3f}" in (logs / "select" / "b00000.log").read_text()
+    assert len(read_coordinates(tmp_path / "results" / "tiny" / "picks" / "b00000" / "sim_001.star")) > 10
 
 
 @pytest.mark.slow
@@ -311,25 +329,84 @@ def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
     assert chosen["threshold"] is None and 0 < chosen["cutoff"] < 1
     candidates = checkpoint.read_info("pretrained", "detector").threshold * CANDIDATE_FRACTION
     logs = tmp_path / "logs" / "tiny"
-    assert f"peak threshold {candidates:.3f}" in (logs / "peaks" / "sim_000.log").read_text()
-    assert f"classifier cutoff {chosen['cutoff']:.3f}" in (logs / "classify" / "sim_000.log").read_text()
+    used = (logs / "select" / "b00000.log").read_text()
+    assert f"peak threshold {candidates:.3f}, classifier cutoff {chosen['cutoff']:.3f}" in used
+
+
+def write_micrographs(folder: Path, count: int, first: int = 0) -> None:
+    """Small simulated micrographs ``m000.mrc``, ... in ``folder``."""
+    settings = SimulationSettings(shape=(384, 448), pixel_size=1.5, diameter=120.0, n_particles=12)
+    for index in range(first, first + count):
+        write_simulated(str(folder / f"m{index:03d}.mrc"), str(folder / f"m{index:03d}.star"), index, 1, settings)
+
+
+def folder_config(mics: Path, **settings) -> dict:
+    dataset = {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter": 120.0}
+    return {"datasets": {"real": dataset}, "report": {"overlays": 0}, **settings}
 
 
 @pytest.mark.slow
-def test_a_corrupt_micrograph_fails_its_own_jobs_only(tmp_path):
+def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     mics = tmp_path / "mics"
     mics.mkdir()
-    code, output = run_snakemake(
-        tmp_path / "sim", demo_config(count=1), "results/tiny/simulated/micrographs/sim_000.mrc"
-    )
+    write_micrographs(mics, 2)
+    (mics / "bad.mrc").write_bytes((mics / "m000.mrc").read_bytes()[:4000])
+    code, output = run_snakemake(tmp_path, folder_config(mics))
     assert code == 0, output[-2000:]
-    good = tmp_path / "sim" / "results" / "tiny" / "simulated" / "micrographs" / "sim_000.mrc"
-    shutil.copy(good, mics / "good.mrc")
-    (mics / "bad.mrc").write_bytes(good.read_bytes()[:4000])
-    config = {"datasets": {"real": {"micrographs": str(mics), "pixel_size": 1.5, "diameter": 120.0}}}
-    code, _ = run_snakemake(tmp_path, config, "--keep-going")
-    assert code != 0
-    assert (tmp_path / "results" / "real" / "picks" / "good.star").is_file()
-    assert not (tmp_path / "results" / "real" / "picks" / "bad.star").exists()
-    log = (tmp_path / "logs" / "real" / "preprocess" / "bad.log").read_text()
-    assert "bad.mrc: cannot be read" in log
+    results = tmp_path / "results" / "real"
+    rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
+    assert rejected["micrograph"].tolist() == [str(mics / "bad.mrc")]
+    assert "cannot be read" in rejected["reason"].iloc[0]
+    assert (results / "picks" / "b00000" / "m001.star").is_file()
+    assert not (results / "picks" / "b00000" / "bad.star").exists()
+    assert "m000.mrc" in (results / "autopick.star").read_text()
+    assert "bad.mrc" not in (results / "autopick.star").read_text()
+    assert "skipped" in (tmp_path / "logs" / "real" / "pick" / "b00000.log").read_text()
+
+
+@pytest.mark.slow
+def test_new_micrographs_form_a_new_batch_and_only_they_are_picked(tmp_path):
+    mics = tmp_path / "mics"
+    mics.mkdir()
+    write_micrographs(mics, 20)
+    config = folder_config(mics, batch_size=20)
+    code, output = run_snakemake(tmp_path, config)
+    assert code == 0, output[-2000:]
+    results = tmp_path / "results" / "real"
+    first = results / "candidates" / "b00000.tsv.gz"
+    before = {path: path.stat().st_mtime_ns for path in (first, results / "picks" / "b00000" / "m000.star")}
+    write_micrographs(mics, 2, first=20)
+    code, output = run_snakemake(tmp_path, config)
+    assert code == 0, output[-2000:]
+    jobs = planned_jobs(output)
+    assert jobs["pick"] == 1 and jobs["select"] == 1, jobs
+    assert {path: path.stat().st_mtime_ns for path in before} == before, "the first batch is left as it was"
+    assert json.loads((results / "candidates" / "b00001.json").read_text())["picked"] == {
+        "m020": str(mics / "m020.mrc"),
+        "m021": str(mics / "m021.mrc"),
+    }
+    listing = (results / "autopick.star").read_text()
+    assert all(f"m{index:03d}.mrc" in listing for index in range(22))
+    manifest = pd.read_csv(results / "batches.tsv", sep="\t")
+    assert manifest["batch"].value_counts().to_dict() == {"b00000": 20, "b00001": 2}
+
+
+@pytest.mark.slow
+def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
+    mics = tmp_path / "mics"
+    mics.mkdir()
+    write_micrographs(mics, 2)
+    code, output = run_snakemake(tmp_path, folder_config(mics, keep={"maps": True}))
+    assert code == 0, output[-2000:]
+    results = tmp_path / "results" / "real"
+    assert sorted(p.name for p in (results / "maps" / "b00000").glob("*.mrc")) == ["m000.mrc", "m001.mrc"]
+    before = read_coordinates(results / "picks" / "b00000" / "m000.star")
+    ranked = pd.read_csv(results / "candidates" / "b00000.tsv.gz", sep="\t")
+    threshold = float(ranked.loc[ranked["micrograph"] == "m000", "score"].quantile(0.95))
+    stricter = folder_config(mics, keep={"maps": True}, peaks={"threshold": threshold})
+    code, output = run_snakemake(tmp_path, stricter)
+    assert code == 0, output[-2000:]
+    jobs = planned_jobs(output)
+    assert "pick" not in jobs and jobs["select"] == 1 and jobs["export"] == 1, jobs
+    after = read_coordinates(results / "picks" / "b00000" / "m000.star")
+    assert 0 < len(after) < len(before)

@@ -10,22 +10,18 @@ listed with the reason in <out>/rejected.tsv (--strict: stop at the first instea
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-import pandas as pd
-from tqdm import tqdm
-
 from drpnet.baseline import LoGPicker
+from drpnet.batch import pick_batch
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter, add_threads
 from drpnet.commands.peaks import add_peak_options, peak_settings
 from drpnet.export import export_dataset
-from drpnet.io import InputError, micrograph_name, read_micrograph, write_coordinates, write_table
+from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import Picker, set_threads
-
-log = logging.getLogger(__name__)
+from drpnet.selection import select_batch, write_picks
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -78,29 +74,18 @@ def main(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder, and this is a file")
-    named: dict[str, str] = {}
+    micrographs: dict[str, str] = {}
     for source in args.micrographs:  # before anything is written
-        other = named.setdefault(micrograph_name(source), source)
+        other = micrographs.setdefault(micrograph_name(source), source)
         if other != source:
             raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
-    micrographs, pick_files, rejected, picked = {}, {}, [], 0
-    for source in tqdm(args.micrographs, desc="micrographs", unit="mic"):
-        name = micrograph_name(source)
-        try:
-            result = picker.pick(read_micrograph(source), args.diameter, args.light_particles)
-        except (InputError, ValueError) as error:
-            problem = error if isinstance(error, InputError) else InputError(source, str(error))
-            if args.strict:
-                raise problem from error
-            log.warning("skipped %s", problem)
-            rejected.append({"micrograph": str(source), "reason": problem.problem})
-            continue
-        micrographs[name], pick_files[name] = str(source), str(out / "picks" / f"{name}.star")
-        write_coordinates(pick_files[name], result.picks)
-        picked += len(result.picks)
-        log.info("%s: %d picks", source, len(result.picks))
+    batch = pick_batch(picker, micrographs, args.diameter, args.light_particles, strict=args.strict, progress=True)
+    picks = select_batch(batch)
+    pick_files = write_picks(picks, out / "picks")
     box_size = round(args.box_size * args.diameter) if args.box else None
-    export_dataset(out, micrographs, pick_files, box_size=box_size)
-    write_table(out / "rejected.tsv", pd.DataFrame(rejected, columns=["micrograph", "reason"]))
-    skipped = f", {len(rejected)} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""
-    print(f"drpnet pick: {len(micrographs)} micrographs picked, {picked} picks{skipped}", file=sys.stderr)
+    export_dataset(out, batch.picked, pick_files, picks, box_size=box_size)
+    write_table(out / "rejected.tsv", batch.rejected)
+    rejected = len(batch.rejected)
+    skipped = f", {rejected} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""
+    total = sum(len(table) for table in picks.values())
+    print(f"drpnet pick: {len(batch.picked)} micrographs picked, {total} picks{skipped}", file=sys.stderr)

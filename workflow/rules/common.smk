@@ -1,11 +1,13 @@
 # Datasets, micrographs and targets from the validated config; helpers shared by the rules.
 import glob
+import math
 import os
 
 from snakemake.utils import validate
 
-from drpnet.checkpoint import resolve
-from drpnet.io import MICROGRAPH_SUFFIXES, micrograph_name
+from drpnet.io import MICROGRAPH_SUFFIXES, micrograph_name, micrograph_shape
+from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
+from drpnet.shipped import resolve
 
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
@@ -39,9 +41,110 @@ def _list_micrographs(dataset, spec):
 MICROGRAPHS = {dataset: _list_micrographs(dataset, spec) for dataset, spec in config["datasets"].items()}
 
 
+def manifest_path(dataset):
+    return f"results/{dataset}/batches.tsv"
+
+
+def _batch_assignment(dataset):
+    """Micrograph name -> batch: the manifest's, and new batches for micrographs it does not list yet."""
+    try:
+        earlier = read_manifest(manifest_path(dataset))
+    except ValueError as error:
+        raise WorkflowError(f"{error}: delete it to batch the dataset anew")
+    return earlier, assign_batches(MICROGRAPHS[dataset], earlier, config["batch_size"])
+
+
+ASSIGNMENTS = {dataset: _batch_assignment(dataset) for dataset in MICROGRAPHS}
+#: Dataset -> batch -> its micrograph names.
+BATCHES = {dataset: batches(MICROGRAPHS[dataset], assigned) for dataset, (_, assigned) in ASSIGNMENTS.items()}
+BATCH_OF = {dataset: {name: batch for batch, names in b.items() for name in names} for dataset, b in BATCHES.items()}
+
+
+onstart:
+    # A run (not a dry run) records the batches it plans, so its jobs and later runs find the same ones.
+    for dataset, (earlier, assigned) in ASSIGNMENTS.items():
+        if assigned != earlier:
+            write_manifest(manifest_path(dataset), assigned)
+
+
 wildcard_constraints:
     dataset="|".join(MICROGRAPHS),
     micrograph="[^/]+",
+    batch=r"b\d+",
+
+
+def batch_names(wildcards):
+    return BATCHES[wildcards.dataset][wildcards.batch]
+
+
+def batch_micrographs(wildcards):
+    return [MICROGRAPHS[wildcards.dataset][name] for name in batch_names(wildcards)]
+
+
+def batch_files(pattern):
+    """An input function: ``pattern`` (with ``{dataset}`` and ``{batch}``) for every batch of the dataset."""
+
+    def files(wildcards):
+        return [pattern.format(dataset=wildcards.dataset, batch=batch) for batch in BATCHES[wildcards.dataset]]
+
+    return files
+
+
+def labelled_batch_files(pattern):
+    """Like :func:`batch_files`, for the batches that hold a micrograph with truth."""
+
+    def files(wildcards):
+        batches = sorted({BATCH_OF[wildcards.dataset][name] for name in truth_files(wildcards)})
+        return [pattern.format(dataset=wildcards.dataset, batch=batch) for batch in batches]
+
+    return files
+
+
+def micrograph_batch_file(pattern):
+    """An input function: ``pattern`` for the batch of the micrograph."""
+
+    def file(wildcards):
+        batch = BATCH_OF[wildcards.dataset][wildcards.micrograph]
+        return pattern.format(dataset=wildcards.dataset, batch=batch)
+
+    return file
+
+
+def _megapixels(dataset):
+    """Pixels of one of the dataset's micrographs, in millions (from its header: a job's size follows from it)."""
+    spec = config["datasets"][dataset]
+    if "simulate" in spec:
+        rows, columns = spec["simulate"]["shape"]
+        return rows * columns / 1e6
+    try:
+        rows, columns = micrograph_shape(next(iter(MICROGRAPHS[dataset].values())))
+    except (ValueError, OSError):  # a bad first micrograph is reported by its job, not here
+        rows = columns = 4096
+    return rows * columns / 1e6
+
+
+MEGAPIXELS = {dataset: _megapixels(dataset) for dataset in MICROGRAPHS}
+#: A pick job's seconds per megapixel: twice what 2 threads of a 2020s CPU core pair take (0.06 s), for slower nodes.
+PICK_SECONDS_PER_MEGAPIXEL = 0.12
+#: Its memory: a process with torch and the models, and per megapixel of the micrographs it holds one at a time.
+PICK_BASE_MB, PICK_MB_PER_MEGAPIXEL = 1000, 60
+
+
+def pick_runtime(wildcards):
+    """Minutes a pick job asks for: a minute to start, and its micrographs at :data:`PICK_SECONDS_PER_MEGAPIXEL`."""
+    seconds = len(batch_names(wildcards)) * MEGAPIXELS[wildcards.dataset] * PICK_SECONDS_PER_MEGAPIXEL
+    return 1 + math.ceil(seconds / 60)
+
+
+def pick_memory_mb(wildcards):
+    return PICK_BASE_MB + math.ceil(PICK_MB_PER_MEGAPIXEL * MEGAPIXELS[wildcards.dataset])
+
+
+def kept_outputs():
+    """Folders of the intermediates that ``keep:`` asks a pick job to write."""
+    return {
+        what: directory(f"results/{{dataset}}/{what}/{{batch}}") for what, wanted in config["keep"].items() if wanted
+    }
 
 
 def dataset_spec(wildcards):
@@ -104,9 +207,13 @@ def classifier_model(wildcards):
 
 
 def selftraining_micrographs(wildcards):
-    """Preprocessed micrographs that teach a dataset's label-free classifier: the first ones by name."""
-    names = list(MICROGRAPHS[wildcards.dataset])[: config["training"]["selftrain_micrographs"]]
-    return [f"results/{wildcards.dataset}/preprocessed/{name}.mrc" for name in names]
+    """The micrographs that teach a dataset's label-free classifier: the first ones by name."""
+    return list(MICROGRAPHS[wildcards.dataset].values())[: config["training"]["selftrain_micrographs"]]
+
+
+def picking_classifier(wildcards):
+    """The classifier that scores a dataset's candidates, as a one-item list, or none."""
+    return [classifier_model(wildcards)] if use_classifier() else []
 
 
 def thresholds_file(wildcards):
@@ -185,15 +292,6 @@ def truth_dir(dataset):
     return spec.get("truth")
 
 
-def pick_file(dataset, name):
-    return f"results/{dataset}/picks/{name}.star"
-
-
-def pick_file_list(wildcards):
-    """Per-micrograph pick files of a dataset, in the order of dataset_micrographs."""
-    return [pick_file(wildcards.dataset, name) for name in MICROGRAPHS[wildcards.dataset]]
-
-
 def truth_files(wildcards):
     """True coordinate files of a dataset's micrographs; a real dataset may label only some."""
     folder = truth_dir(wildcards.dataset)
@@ -207,7 +305,7 @@ def truth_files(wildcards):
 
 def export_outputs():
     """Dataset-level pick files, as the config asks for them."""
-    outputs = {"autopick": "results/{dataset}/autopick.star"}
+    outputs = {"autopick": "results/{dataset}/autopick.star", "rejected": "results/{dataset}/rejected.tsv"}
     if config["export"]["particles_star"]:
         outputs["particles"] = "results/{dataset}/particles.star"
     if config["export"]["box"]:
@@ -280,18 +378,11 @@ def truth_file_list(wildcards):
     return list(truth_files(wildcards).values())
 
 
-def evaluated_pick_files(wildcards):
-    return [pick_file(wildcards.dataset, name) for name in truth_files(wildcards)]
-
-
-def evaluated_candidate_files(wildcards):
-    """The detector's candidates of the scored micrographs, when a classifier filters them (else none)."""
-    if not use_classifier():
-        return []
-    return [f"results/{wildcards.dataset}/candidates/{name}.star" for name in truth_files(wildcards)]
-
-
 def overlay_truth(wildcards):
     """The micrograph's true coordinates as a one-item list, or an empty list."""
     path = truth_files(wildcards).get(wildcards.micrograph)
     return [path] if path else []
+
+
+def truth_margin(wildcards):
+    return dataset_spec(wildcards)["truth_margin"]

@@ -1,10 +1,12 @@
 # Scores of the picks against true coordinates, for datasets that have them, and the pictures of the report.
+# They read the batches' tables of picks and candidates (every peak the detector ranked).
 
 
 rule evaluate:
     input:
-        picks=evaluated_pick_files,
-        candidates=evaluated_candidate_files,
+        picks=labelled_batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
+        candidates=labelled_batch_files("results/{dataset}/candidates/{batch}.tsv.gz"),
+        summaries=labelled_batch_files("results/{dataset}/candidates/{batch}.json"),
         truth=truth_file_list,
     output:
         scores="results/{dataset}/evaluation/scores.tsv",
@@ -28,10 +30,9 @@ rule evaluate:
         "logs/{dataset}/evaluate.log",
     params:
         micrographs=evaluated_micrographs,
-        micrograph_files=labelled_micrographs,
         diameter_px=diameter_px,
         radii=config["evaluate"]["radii"],
-        truth_margin=lambda wildcards: dataset_spec(wildcards)["truth_margin"],
+        truth_margin=truth_margin,
     localrule: True
     conda:
         "../../envs/drpnet.yaml"
@@ -41,7 +42,8 @@ rule evaluate:
 
 rule plot_picks:
     input:
-        picks=pick_file_list,
+        picks=batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
+        summaries=batch_files("results/{dataset}/candidates/{batch}.json"),
         truth=truth_file_list,
     output:
         histogram=report(
@@ -61,7 +63,6 @@ rule plot_picks:
     log:
         "logs/{dataset}/plot_picks.log",
     params:
-        micrographs=dataset_micrographs,
         truth_micrographs=evaluated_micrographs,
         diameter_px=diameter_px,
         radius=config["evaluate"]["radii"][0],
@@ -75,7 +76,7 @@ rule plot_picks:
 rule overlay:
     input:
         micrograph=micrograph_path,
-        picks="results/{dataset}/picks/{micrograph}.star",
+        picks=micrograph_batch_file("results/{dataset}/picks/{batch}.tsv.gz"),
         truth=overlay_truth,
     output:
         report(

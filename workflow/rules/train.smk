@@ -82,7 +82,7 @@ rule train_classifier:
 
 rule selftrain_classifier:
     input:
-        preprocessed=selftraining_micrographs,
+        micrographs=selftraining_micrographs,
         detector=detector_model,
     output:
         model="results/models/{dataset}/classifier_selftrained.pt",
@@ -91,6 +91,8 @@ rule selftrain_classifier:
         "logs/{dataset}/selftrain_classifier.log",
     params:
         settings=classifier_training,
+        diameter_px=diameter_px,
+        light_particles=light_particles,
         device=config["device"],
     threads: 2
     resources:

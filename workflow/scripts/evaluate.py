@@ -1,22 +1,31 @@
+import logging
 import sys
 from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
 from drpnet.report import evaluate_picks
+from drpnet.selection import read_picks
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
-names = snakemake.params.micrographs
+inputs = snakemake.input
+micrographs, picks, _ = read_picks(inputs.picks, inputs.summaries)
+_, candidates, _ = read_picks(inputs.candidates, inputs.summaries)
+truth = dict(zip(snakemake.params.micrographs, inputs.truth, strict=True))
+unpicked = sorted(set(truth) - set(micrographs))
+if unpicked:
+    logging.warning("not scored, rejected when picking (see rejected.tsv): %s", ", ".join(unpicked))
+scored = [name for name in truth if name in micrographs]
 evaluation = evaluate_picks(
-    dict(zip(names, snakemake.input.picks, strict=True)),
-    dict(zip(names, snakemake.input.truth, strict=True)),
+    {name: picks[name] for name in scored},
+    {name: truth[name] for name in scored},
     snakemake.params.diameter_px,
     snakemake.params.radii,
-    dict(zip(names, snakemake.input.candidates, strict=True)) if snakemake.input.candidates else None,
+    {name: candidates[name] for name in scored},
     snakemake.params.truth_margin,
-    dict(zip(names, snakemake.params.micrograph_files, strict=True)),
+    {name: micrographs[name] for name in scored},
 )
 output = snakemake.output
 evaluation.write(

@@ -2,16 +2,19 @@ from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
 from drpnet.report import dataset_plots
+from drpnet.selection import read_picks
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
+_, picks, _ = read_picks(snakemake.input.picks, snakemake.input.summaries)
+truth = dict(zip(snakemake.params.truth_micrographs, snakemake.input.truth, strict=True))
 dataset_plots(
-    dict(zip(snakemake.params.micrographs, snakemake.input.picks, strict=True)),
+    picks,
     snakemake.output.histogram,
     snakemake.output.counts,
-    dict(zip(snakemake.params.truth_micrographs, snakemake.input.truth, strict=True)),
+    {name: path for name, path in truth.items() if name in picks},
     snakemake.params.diameter_px,
     snakemake.params.radius,
     snakemake.wildcards.dataset,

@@ -1,0 +1,153 @@
+"""Choosing the picks among ranked candidates, and the files of a batch; pandas only, so this is quick to import.
+
+Files of a batch: ``candidates/<batch>.tsv.gz`` (``micrograph``, ``x``, ``y``, ``score`` and, with a classifier,
+``probability``; input pixels) and ``candidates/<batch>.json`` (micrographs picked, those rejected with the reason,
+the models and their threshold and cutoff); the picks as RELION coordinate files in a folder and in one table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from drpnet.io import InputError, PathLike, atomic_path, write_coordinates, write_table
+
+REJECTED_COLUMNS = ["micrograph", "reason"]
+PICK_COLUMNS = ["micrograph", "x", "y", "score"]
+#: Batch tables hold what the coordinate STARs hold (6 decimals), so both give the same picks.
+TABLE_FLOATS = "%.6f"
+
+
+def select_picks(candidates: pd.DataFrame, threshold: float, cutoff: float) -> pd.DataFrame:
+    """The picks among candidates: a detector ``score`` at ``threshold``, and with a classifier's ``probability``
+    column a figure of merit (score x probability, the picks' new ``score``) at ``cutoff``; strongest first.
+
+    The product ranks a clear peak the classifier doubts and a weak peak it is sure of together,
+    which a cutoff on the probability alone cannot.
+    """
+    kept = candidates[candidates["score"].to_numpy(float) >= threshold]
+    if "probability" in kept.columns:
+        kept = kept.assign(score=kept["score"].to_numpy(float) * kept["probability"].to_numpy(float))
+        kept = kept[kept["score"] >= cutoff]
+    return kept.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def chosen(given: float | None, thresholds: PathLike | None, key: str, model_value: float) -> float:
+    """A given value, else the one in a thresholds JSON, else the model's."""
+    if given is not None:
+        return given
+    if thresholds is not None:
+        try:
+            value = json.loads(Path(thresholds).read_text())[key]
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(thresholds, f"holds no {key} ({type(error).__name__}: {error})") from error
+        if value is not None:
+            return float(value)
+    return model_value
+
+
+@dataclass
+class Batch:
+    """What picking a batch found.
+
+    Attributes
+    ----------
+    candidates
+        Columns ``micrograph`` (name), ``x``, ``y`` (input pixels), ``score`` and with a classifier ``probability``.
+    picked
+        Name -> path of the micrographs picked (some may have no candidates).
+    rejected
+        Columns ``micrograph`` (path) and ``reason``.
+    threshold, cutoff
+        The picker's peak threshold and cutoff on the figure of merit, for :func:`select_batch`.
+    """
+
+    candidates: pd.DataFrame
+    picked: dict[str, str]
+    rejected: pd.DataFrame
+    threshold: float
+    cutoff: float
+    models: dict[str, str] = field(default_factory=dict)
+
+    def write(self, candidates: PathLike, summary: PathLike) -> None:
+        """Write the candidates (TSV, gzip) and the summary (JSON)."""
+        write_table(candidates, self.candidates, TABLE_FLOATS)
+        record = {
+            "picked": self.picked,
+            "rejected": self.rejected.to_dict("records"),
+            "threshold": self.threshold,
+            "cutoff": self.cutoff,
+            "models": self.models,
+        }
+        with atomic_path(summary) as temporary:
+            temporary.write_text(json.dumps(record, indent=1) + "\n")
+
+    @classmethod
+    def read(cls, candidates: PathLike, summary: PathLike) -> Batch:
+        record = json.loads(Path(summary).read_text())
+        table = pd.read_csv(candidates, sep="\t", dtype={"micrograph": str})
+        rejected = pd.DataFrame(record["rejected"], columns=REJECTED_COLUMNS)
+        return cls(table, record["picked"], rejected, record["threshold"], record["cutoff"], record["models"])
+
+
+def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | None = None) -> dict[str, pd.DataFrame]:
+    """Each picked micrograph's picks among its candidates (see :func:`drpnet.pick.select_picks`).
+
+    ``threshold`` and ``cutoff`` default to the batch's (its models').
+    """
+    threshold = batch.threshold if threshold is None else threshold
+    cutoff = batch.cutoff if cutoff is None else cutoff
+    groups = dict(tuple(batch.candidates.groupby("micrograph", sort=False)))
+    empty = batch.candidates.iloc[:0]
+    return {
+        name: select_picks(groups.get(name, empty).drop(columns="micrograph"), threshold, cutoff)
+        for name in batch.picked
+    }
+
+
+def coordinate_file(folder: PathLike, name: str) -> str:
+    """Where :func:`write_picks` puts a micrograph's coordinate STAR."""
+    return str(Path(folder) / f"{name}.star")
+
+
+def write_picks(picks: Mapping[str, pd.DataFrame], folder: PathLike, table: PathLike | None = None) -> dict[str, str]:
+    """Write ``<folder>/<name>.star`` (RELION coordinates) for each micrograph, and all picks in one ``table``
+    (TSV with a ``micrograph`` column) when given; returns name -> coordinate file."""
+    files = {name: coordinate_file(folder, name) for name in picks}
+    for name, path in files.items():
+        write_coordinates(path, picks[name])
+    if table is not None:
+        frames = [frame.assign(micrograph=name) for name, frame in picks.items()]
+        picked = pd.concat(frames, ignore_index=True)[PICK_COLUMNS] if frames else pd.DataFrame(columns=PICK_COLUMNS)
+        write_table(table, picked, TABLE_FLOATS)
+    return files
+
+
+def read_picks(
+    tables: Sequence[PathLike], summaries: Sequence[PathLike], folders: Sequence[PathLike] | None = None
+) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str]]:
+    """A dataset's micrographs (name -> path), their picks (or candidates) and their coordinate files, from its
+    batches' tables, summaries and coordinate folders (see :func:`write_picks`; without folders, no files)."""
+    micrographs: dict[str, str] = {}
+    picks: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for table_path, summary, folder in zip(tables, summaries, folders or [None] * len(tables), strict=True):
+        picked = json.loads(Path(summary).read_text())["picked"]
+        table = pd.read_csv(table_path, sep="\t", dtype={"micrograph": str})
+        groups = dict(tuple(table.groupby("micrograph", sort=False)))
+        for name, path in picked.items():
+            micrographs[name] = path
+            if folder is not None:
+                files[name] = coordinate_file(folder, name)
+            picks[name] = groups.get(name, table.iloc[:0]).drop(columns="micrograph").reset_index(drop=True)
+    return micrographs, picks, files
+
+
+def read_rejected(summaries: Sequence[PathLike]) -> pd.DataFrame:
+    """The micrographs the batches rejected (``micrograph`` path, ``reason``)."""
+    rows = [row for summary in summaries for row in json.loads(Path(summary).read_text())["rejected"]]
+    return pd.DataFrame(rows, columns=REJECTED_COLUMNS)

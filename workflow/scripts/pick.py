@@ -1,0 +1,32 @@
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from drpnet.batch import KEEPABLE, pick_batch
+from drpnet.logs import log_to
+from drpnet.pick import PeakSettings, Picker, set_threads
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+set_threads(snakemake.threads)
+params = snakemake.params
+picker = Picker(
+    snakemake.input.detector,
+    snakemake.input.classifier[0] if snakemake.input.classifier else None,
+    params.device,
+    peaks=PeakSettings(**params.peaks),
+)
+keep = {what: snakemake.output[what] for what in KEEPABLE if what in snakemake.output.keys()}
+for folder in keep.values():
+    Path(folder).mkdir(parents=True, exist_ok=True)
+batch = pick_batch(
+    picker,
+    dict(zip(params.names, snakemake.input.micrographs, strict=True)),
+    params.diameter_px,
+    params.light_particles,
+    every_peak=True,
+    keep=keep,
+    pixel_size=params.pixel_size,
+)
+batch.write(snakemake.output.candidates, snakemake.output.summary)
