@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from drpnet.pick import PeakSettings, PickResult, find_candidates
+from drpnet.pick import EVERY_PEAK, PeakSettings, PickResult, find_candidates
 from drpnet.preprocess import PreprocessSettings, normalise, preprocess
 from drpnet.selection import select_picks
 
@@ -54,13 +54,16 @@ class LoGPicker:
     def models(self) -> dict[str, str]:
         return {"picker": "Laplacian of Gaussian"}
 
+    @property
+    def floor(self) -> float:
+        return EVERY_PEAK
+
     def pick(
-        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, every_peak: bool = False
+        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, ranked: bool = False
     ) -> PickResult:
-        """Pick one micrograph ``(rows, columns)``, as :meth:`drpnet.pick.Picker.pick` does (no classifier);
-        ``every_peak`` keeps every blob brighter than the median response as a candidate."""
+        """Pick one micrograph ``(rows, columns)``, as :meth:`drpnet.pick.Picker.pick` does (no classifier)."""
         working, scale = preprocess(image, diameter_px, self.preprocess, light_particles)
         response = blob_response(working, self.preprocess.working_radius)
-        floor = 0.0 if every_peak else self.threshold
+        floor = self.floor if ranked else self.threshold
         candidates = find_candidates(response, scale, self.preprocess.working_radius, floor, self.peaks)
         return PickResult(working, scale, response, candidates, select_picks(candidates, self.threshold, 0.0))

@@ -18,6 +18,9 @@ import pandas as pd
 import starfile
 import tifffile
 from PIL import Image
+from starfile.writer import StarWriter
+
+from drpnet import __version__
 
 MRC_SUFFIXES = (".mrc", ".mrcs", ".map", ".rec")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -244,9 +247,11 @@ def _has_content(path: Path) -> bool:
 
 
 def write_star(path: str | os.PathLike[str], blocks: dict[str, pd.DataFrame]) -> None:
-    """Write data blocks to a STAR file atomically."""
+    """Write data blocks to a STAR file atomically, with a header without the time (the same picks give the same
+    bytes, which starfile's time-stamped header would not)."""
+    lines = StarWriter(blocks, float_format="%.6f").data_block_generator()
     with atomic_path(path) as temporary:
-        starfile.write(blocks, temporary, float_format="%.6f")
+        temporary.write_text(f"# written by drpnet {__version__}\n\n" + "".join(line + "\n" for line in lines))
 
 
 def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None:
@@ -262,6 +267,8 @@ def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None
 
 
 def write_table(path: str | os.PathLike[str], table: pd.DataFrame, float_format: str = "%.6g") -> None:
-    """Write a table as TSV atomically (gzip-compressed when ``path`` ends in ``.gz``)."""
+    """Write a table as TSV atomically; gzip-compressed when ``path`` ends in ``.gz`` (fast, and with no time stamp,
+    so the same table gives the same bytes)."""
+    compression = {"method": "gzip", "compresslevel": 1, "mtime": 0} if str(path).endswith(".gz") else None
     with atomic_path(path) as temporary:
-        table.to_csv(temporary, sep="\t", index=False, float_format=float_format)
+        table.to_csv(temporary, sep="\t", index=False, float_format=float_format, compression=compression)

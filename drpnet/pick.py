@@ -86,7 +86,10 @@ def candidate_threshold(detector_info: ModelInfo, with_classifier: bool) -> floa
     return detector_info.threshold * (CANDIDATE_FRACTION if with_classifier else 1.0)
 
 
-#: The peak threshold that keeps every peak of the map: the whole ranking, for choosing thresholds afterwards.
+#: With a classifier, a ranking keeps the peaks down to this fraction of the peak threshold, so thresholds down to it
+#: can be chosen later (the peaks below are mostly background, and classifying them would cost time).
+RANKED_FRACTION = 0.5
+#: The threshold that keeps every peak of a map.
 EVERY_PEAK = 0.0
 
 
@@ -154,20 +157,26 @@ class Picker:
             self.models["classifier"] = str(checkpoint.resolve(classifier, "classifier"))
 
     @property
+    def floor(self) -> float:
+        """The weakest peak a ranking keeps: with a classifier, :data:`RANKED_FRACTION` of the threshold (the cutoff
+        is the knob then); without one every peak, so any threshold can be chosen later (calibration may go low)."""
+        return RANKED_FRACTION * self.threshold if self.classifier is not None else EVERY_PEAK
+
+    @property
     def working_radius(self) -> float:
         return self.detector_info.preprocess_settings.working_radius
 
     def pick(
-        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, every_peak: bool = False
+        self, image: np.ndarray, diameter_px: float, light_particles: bool = False, ranked: bool = False
     ) -> PickResult:
         """Pick particles in one micrograph ``(rows, columns)`` with particles ``diameter_px`` across.
 
-        The candidates are the peaks above the threshold, or with ``every_peak`` all of them (the classifier
-        scores each), so that :func:`select_picks` can apply any threshold later without detecting again.
+        The candidates are the peaks above the threshold, or with ``ranked`` those down to :attr:`floor`, so that
+        :func:`~drpnet.selection.select_picks` can apply another threshold later without detecting again.
         """
         working, scale = preprocess(image, diameter_px, self.detector_info.preprocess_settings, light_particles)
         centre_map = detect(self.detector, working, self.device)
-        floor = EVERY_PEAK if every_peak else self.threshold
+        floor = self.floor if ranked else self.threshold
         candidates = find_candidates(centre_map, scale, self.working_radius, floor, self.peaks)
         if self.classifier is not None:
             patches = crop_candidates(working, candidates, scale)

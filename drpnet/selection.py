@@ -64,6 +64,8 @@ class Batch:
         Columns ``micrograph`` (path) and ``reason``.
     threshold, cutoff
         The picker's peak threshold and cutoff on the figure of merit, for :func:`select_batch`.
+    floor
+        The weakest peak kept: :func:`select_batch` can apply thresholds down to it.
     """
 
     candidates: pd.DataFrame
@@ -71,6 +73,7 @@ class Batch:
     rejected: pd.DataFrame
     threshold: float
     cutoff: float
+    floor: float
     models: dict[str, str] = field(default_factory=dict)
 
     def write(self, candidates: PathLike, summary: PathLike) -> None:
@@ -81,6 +84,7 @@ class Batch:
             "rejected": self.rejected.to_dict("records"),
             "threshold": self.threshold,
             "cutoff": self.cutoff,
+            "floor": self.floor,
             "models": self.models,
         }
         with atomic_path(summary) as temporary:
@@ -91,16 +95,24 @@ class Batch:
         record = json.loads(Path(summary).read_text())
         table = pd.read_csv(candidates, sep="\t", dtype={"micrograph": str})
         rejected = pd.DataFrame(record["rejected"], columns=REJECTED_COLUMNS)
-        return cls(table, record["picked"], rejected, record["threshold"], record["cutoff"], record["models"])
+        values = (record[key] for key in ("threshold", "cutoff", "floor", "models"))
+        return cls(table, record["picked"], rejected, *values)
 
 
 def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | None = None) -> dict[str, pd.DataFrame]:
-    """Each picked micrograph's picks among its candidates (see :func:`drpnet.pick.select_picks`).
+    """Each picked micrograph's picks among its candidates (see :func:`select_picks`).
 
-    ``threshold`` and ``cutoff`` default to the batch's (its models').
+    ``threshold`` and ``cutoff`` default to the batch's (its models'). A threshold below the batch's floor (with a
+    classifier half the models' threshold, see :attr:`drpnet.pick.Picker.floor`) is refused: weaker peaks were not
+    kept.
     """
     threshold = batch.threshold if threshold is None else threshold
     cutoff = batch.cutoff if cutoff is None else cutoff
+    if threshold < batch.floor:
+        raise ValueError(
+            f"peak threshold {threshold:g} is below {batch.floor:g}, the weakest peak kept (half the models' "
+            "threshold): to pick more, lower classify: cutoff instead, or pick without a classifier"
+        )
     groups = dict(tuple(batch.candidates.groupby("micrograph", sort=False)))
     empty = batch.candidates.iloc[:0]
     return {

@@ -16,7 +16,7 @@ from drpnet.io import InputError
 from drpnet.models import build_detector
 from drpnet.pick import PeakSettings, Picker, find_candidates
 from drpnet.preprocess import PreprocessSettings
-from drpnet.selection import select_picks
+from drpnet.selection import Batch, select_batch, select_picks
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +89,11 @@ def test_a_confident_weak_peak_outranks_a_doubted_strong_one():
     assert picks["score"].tolist() == pytest.approx([0.27, 0.09])
 
 
-def test_every_peak_ranked_then_selected_gives_the_picks_of_the_threshold(picker, simulated_micrograph):
+def test_ranked_then_selected_gives_the_picks_of_the_threshold(picker, simulated_micrograph):
     image, _, diameter = simulated_micrograph
-    ranked = picker.pick(image, diameter, every_peak=True)
+    ranked = picker.pick(image, diameter, ranked=True)
     direct = picker.pick(image, diameter)
-    assert len(ranked.candidates) > len(direct.candidates) and ranked.candidates["score"].min() >= 0
+    assert len(ranked.candidates) > len(direct.candidates)
     selected = select_picks(ranked.candidates, picker.threshold, picker.cutoff)
     pd.testing.assert_frame_equal(selected, direct.picks, rtol=1e-4)
 
@@ -132,3 +132,14 @@ def test_a_classifier_of_another_working_radius_is_refused(tmp_path):
     with pytest.raises(InputError, match="working radius of 12 px, but the detector works at 24 px"):
         Picker(tmp_path / "r24.pt", device="cpu")
     assert Picker(tmp_path / "r24.pt", classifier=None, device="cpu").working_radius == 24.0
+
+
+def test_a_threshold_below_the_ranked_peaks_is_refused(picker, simulated_micrograph):
+    image, _, diameter = simulated_micrograph
+    ranked = picker.pick(image, diameter, ranked=True).candidates
+    assert ranked["score"].min() >= picker.floor == 0.5 * picker.threshold
+    table = ranked.assign(micrograph="m")
+    batch = Batch(table, {"m": "m.mrc"}, pd.DataFrame(), picker.threshold, picker.cutoff, picker.floor)
+    assert len(select_batch(batch, threshold=picker.floor)["m"]) > 0
+    with pytest.raises(ValueError, match="lower classify: cutoff instead"):
+        select_batch(batch, threshold=0.5 * picker.floor)

@@ -282,3 +282,16 @@ def test_two_micrographs_with_one_name_are_refused_before_anything_is_written(tm
     assert process.returncode == 2
     assert process.stderr.strip().splitlines()[-1].startswith(f"drpnet pick: error: {twin}: has the same name as")
     assert not (tmp_path / "o").exists()
+
+
+def test_picks_are_byte_identical_on_one_or_two_threads_and_when_picked_again(tmp_path, dataset):
+    mics = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
+    runs = {"one": "1", "two": "2", "again": "2"}
+    for run, threads in runs.items():
+        assert main(["pick", *mics, "--diameter", "70", "--out", str(tmp_path / run), "--threads", threads]) == 0
+    files = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*.star"))
+    assert len(files) == 4  # two micrographs' picks, autopick.star, particles.star
+    for file in files:  # autopick.star names each run's own folder
+        first = (tmp_path / "one" / file).read_text().replace(str(tmp_path / "one"), "OUT")
+        for run in ("two", "again"):
+            assert (tmp_path / run / file).read_text().replace(str(tmp_path / run), "OUT") == first, (run, file)

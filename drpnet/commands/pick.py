@@ -20,7 +20,7 @@ from drpnet.commands._options import add_device, add_diameter, add_threads
 from drpnet.commands.peaks import add_peak_options, peak_settings
 from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, write_table
-from drpnet.pick import Picker, set_threads
+from drpnet.pick import Picker
 from drpnet.selection import select_batch, write_picks
 
 
@@ -57,7 +57,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    set_threads(args.threads)
     picker: Picker | LoGPicker
     if args.model == "log":
         threshold = LoGPicker.threshold if args.threshold is None else args.threshold
@@ -79,7 +78,8 @@ def main(args: argparse.Namespace) -> None:
         other = micrographs.setdefault(micrograph_name(source), source)
         if other != source:
             raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
-    batch = pick_batch(picker, micrographs, args.diameter, args.light_particles, strict=args.strict, progress=True)
+    diameter, light = args.diameter, args.light_particles
+    batch = pick_batch(picker, micrographs, diameter, light, strict=args.strict, progress=True, threads=args.threads)
     picks = select_batch(batch)
     pick_files = write_picks(picks, out / "picks")
     box_size = round(args.box_size * args.diameter) if args.box else None

@@ -124,10 +124,11 @@ def _megapixels(dataset):
 
 
 MEGAPIXELS = {dataset: _megapixels(dataset) for dataset in MICROGRAPHS}
-#: A pick job's seconds per megapixel: twice what 2 threads of a 2020s CPU core pair take (0.06 s), for slower nodes.
+#: A pick job's seconds per megapixel: twice what 2 threads of this 2-core machine take (0.06 s), for slower nodes.
 PICK_SECONDS_PER_MEGAPIXEL = 0.12
-#: Its memory: a process with torch and the models, and per megapixel of the micrographs it holds one at a time.
-PICK_BASE_MB, PICK_MB_PER_MEGAPIXEL = 1000, 60
+#: Its memory: a process with torch and the models (and 1 GB of freed memory before it is trimmed, see
+#: drpnet.batch.release_freed_memory), and per megapixel of the micrograph each of its threads holds.
+PICK_BASE_MB, PICK_MB_PER_MEGAPIXEL, PICK_THREADS = 2000, 40, 2
 
 
 def pick_runtime(wildcards):
@@ -136,8 +137,8 @@ def pick_runtime(wildcards):
     return 1 + math.ceil(seconds / 60)
 
 
-def pick_memory_mb(wildcards):
-    return PICK_BASE_MB + math.ceil(PICK_MB_PER_MEGAPIXEL * MEGAPIXELS[wildcards.dataset])
+def pick_memory_mb(wildcards, threads):
+    return PICK_BASE_MB + math.ceil(threads * PICK_MB_PER_MEGAPIXEL * MEGAPIXELS[wildcards.dataset])
 
 
 def kept_outputs():

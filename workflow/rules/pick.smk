@@ -21,7 +21,7 @@ rule pick:
         light_particles=light_particles,
         peaks=peak_settings,
         device=config["device"],
-    threads: 2
+    threads: PICK_THREADS
     resources:
         mem_mb=pick_memory_mb,
         runtime=pick_runtime,

@@ -3,13 +3,12 @@ from typing import TYPE_CHECKING
 
 from drpnet.batch import KEEPABLE, pick_batch
 from drpnet.logs import log_to
-from drpnet.pick import PeakSettings, Picker, set_threads
+from drpnet.pick import PeakSettings, Picker
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
-set_threads(snakemake.threads)
 params = snakemake.params
 picker = Picker(
     snakemake.input.detector,
@@ -25,8 +24,9 @@ batch = pick_batch(
     dict(zip(params.names, snakemake.input.micrographs, strict=True)),
     params.diameter_px,
     params.light_particles,
-    every_peak=True,
+    ranked=True,
     keep=keep,
     pixel_size=params.pixel_size,
+    threads=snakemake.threads,
 )
 batch.write(snakemake.output.candidates, snakemake.output.summary)
