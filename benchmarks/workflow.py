@@ -179,7 +179,7 @@ def main() -> None:
         )
     out = Path(args.json)
     stored = json.loads(out.read_text()) if out.is_file() else {}
-    stored[key] = results
+    stored[key] = stored.get(key, {}) | results  # a run of other batch sizes adds to the earlier ones
     out.write_text(json.dumps(stored, indent=2) + "\n")
 
 

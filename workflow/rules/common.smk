@@ -124,17 +124,18 @@ def _megapixels(dataset):
 
 
 MEGAPIXELS = {dataset: _megapixels(dataset) for dataset in MICROGRAPHS}
-#: A pick job's seconds per megapixel: twice what 2 threads of this 2-core machine take (0.06 s), for slower nodes.
-PICK_SECONDS_PER_MEGAPIXEL = 0.12
+#: A pick job's seconds per megapixel, 1.5 times what its 2 threads take on this 2-core machine (0.033 s), and to start.
+PICK_SECONDS_PER_MEGAPIXEL, PICK_START_SECONDS = 0.05, 20
 #: Its memory: a process with torch and the models (and 1 GB of freed memory before it is trimmed, see
 #: drpnet.batch.release_freed_memory), and per megapixel of the micrograph each of its threads holds.
 PICK_BASE_MB, PICK_MB_PER_MEGAPIXEL, PICK_THREADS = 2000, 40, 2
 
 
-def pick_runtime(wildcards):
-    """Minutes a pick job asks for: a minute to start, and its micrographs at :data:`PICK_SECONDS_PER_MEGAPIXEL`."""
+def pick_runtime(wildcards, attempt):
+    """Minutes a pick job asks for: its micrographs at :data:`PICK_SECONDS_PER_MEGAPIXEL`, twice that on a second
+    attempt (``retries`` in the SLURM profile: a job that ran out of time is submitted again with more)."""
     seconds = len(batch_names(wildcards)) * MEGAPIXELS[wildcards.dataset] * PICK_SECONDS_PER_MEGAPIXEL
-    return 1 + math.ceil(seconds / 60)
+    return attempt * math.ceil((PICK_START_SECONDS + seconds) / 60)
 
 
 def pick_memory_mb(wildcards, threads):
