@@ -60,8 +60,9 @@ def pick_batch(
         :data:`KEEPABLE` item -> folder: also write each micrograph's preprocessed image, centre map or classifier
         patches there as ``<name>.mrc`` (``.mrcs``), with their pixel size from ``pixel_size`` (Angstrom).
     threads
-        CPU threads: a worker per thread picks a micrograph each, its network layers on one thread (the NumPy and
-        SciPy stages run on one anyway), so the answer does not depend on the thread count.
+        CPU threads: a worker per thread (up to :data:`MAX_WORKERS`) picks a micrograph each, its network layers on
+        one thread (the NumPy and SciPy stages run on one anyway), so up to there the answer does not depend on the
+        thread count.
     """
     workers = max(1, min(threads, MAX_WORKERS, len(micrographs)))
     set_threads(max(1, threads // workers))
@@ -83,6 +84,7 @@ def pick_batch(
         for (name, source), (result, start) in zip(micrographs.items(), results, strict=True):
             if isinstance(result, InputError):
                 if strict:
+                    pool.shutdown(cancel_futures=True)  # do not pick the rest first
                     raise result
                 log.warning("skipped %s", result)
                 rejected.append({"micrograph": str(source), "reason": result.problem})
