@@ -357,6 +357,8 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
     assert rejected["micrograph"].tolist() == [str(mics / "bad.mrc")]
     assert "cannot be read" in rejected["reason"].iloc[0]
+    assert f"rejected {mics / 'bad.mrc'}: cannot be read" in output, "the user sees it in the terminal"
+    assert "2 micrographs picked, 1 rejected" in (tmp_path / "logs" / "real" / "export.log").read_text()
     assert (results / "picks" / "b00000" / "m001.star").is_file()
     assert not (results / "picks" / "b00000" / "bad.star").exists()
     assert "m000.mrc" in (results / "autopick.star").read_text()

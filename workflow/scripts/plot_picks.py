@@ -2,7 +2,7 @@ from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
 from drpnet.report import dataset_plots
-from drpnet.selection import read_picks
+from drpnet.selection import read_picks, read_rejected
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 log_to(snakemake.log[0])
 _, picks, _ = read_picks(snakemake.input.picks, snakemake.input.summaries)
 truth = dict(zip(snakemake.params.truth_micrographs, snakemake.input.truth, strict=True))
+rejected = len(read_rejected(snakemake.input.summaries))
+title = snakemake.wildcards.dataset + (f" ({rejected} micrographs rejected: rejected.tsv)" if rejected else "")
 dataset_plots(
     picks,
     snakemake.output.histogram,
@@ -17,5 +19,5 @@ dataset_plots(
     {name: path for name, path in truth.items() if name in picks},
     snakemake.params.diameter_px,
     snakemake.params.radius,
-    snakemake.wildcards.dataset,
+    title,
 )
