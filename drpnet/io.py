@@ -7,6 +7,7 @@ so that a bad micrograph in a dataset of thousands is found at once rather than 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import tempfile
 from collections.abc import Iterator
@@ -267,8 +268,9 @@ def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None
 
 
 def write_table(path: str | os.PathLike[str], table: pd.DataFrame, float_format: str = "%.6g") -> None:
-    """Write a table as TSV atomically; gzip-compressed when ``path`` ends in ``.gz`` (fast, and with no time stamp,
-    so the same table gives the same bytes)."""
-    compression = {"method": "gzip", "compresslevel": 1, "mtime": 0} if str(path).endswith(".gz") else None
+    """Write a table as TSV atomically; gzip-compressed when ``path`` ends in ``.gz`` (fast, and with neither a time
+    stamp nor a file name inside, so the same table gives the same bytes)."""
+    text = table.to_csv(sep="\t", index=False, float_format=float_format)
+    data = gzip.compress(text.encode(), compresslevel=1, mtime=0) if str(path).endswith(".gz") else text.encode()
     with atomic_path(path) as temporary:
-        table.to_csv(temporary, sep="\t", index=False, float_format=float_format, compression=compression)
+        temporary.write_bytes(data)

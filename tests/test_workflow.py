@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mrcfile
@@ -412,3 +413,36 @@ def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
     assert "pick" not in jobs and jobs["select"] == 1 and jobs["export"] == 1, jobs
     after = read_coordinates(results / "picks" / "b00000" / "m000.star")
     assert 0 < len(after) < len(before)
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_batch_finishes_after_unlock_with_the_same_bytes(tmp_path):
+    mics = tmp_path / "mics"
+    mics.mkdir()
+    write_micrographs(mics, 6)
+    config = folder_config(mics, batch_size=2)
+    code, output = run_snakemake(tmp_path / "whole", config)
+    assert code == 0, output[-2000:]
+    killed = tmp_path / "killed"
+    (killed / "config").mkdir(parents=True)
+    (killed / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    process = subprocess.Popen(
+        [*SNAKEMAKE, "--directory", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    first = killed / "results" / "real" / "candidates" / "b00000.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.kill()  # SIGKILL: no clean-up, the lock stays
+    process.wait()
+    assert first.exists() and not (killed / "results" / "real" / "autopick.star").exists()
+    code, output = run_snakemake(killed, config)
+    assert code != 0 and "--unlock" in output, output[-2000:]
+    assert run_snakemake(killed, config, "--unlock")[0] == 0
+    code, output = run_snakemake(killed, config)
+    assert code == 0, output[-2000:]
+    whole, again = (folder / "results" / "real" for folder in (tmp_path / "whole", killed))
+    files = sorted(path.relative_to(whole) for path in whole.rglob("*") if path.suffix in (".star", ".gz", ".tsv"))
+    assert len(files) > 6
+    for file in files:
+        assert (again / file).read_bytes() == (whole / file).read_bytes(), file
