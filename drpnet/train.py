@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from scipy.spatial import cKDTree
 from torch import nn
+from torch.optim.lr_scheduler import OneCycleLR
 from tqdm import tqdm
 
 from drpnet import checkpoint
@@ -129,8 +131,34 @@ class DetectorTraining:
     validate_every: int = 250
     real_share: float | None = None  # of the crops taken from real micrographs; None: in proportion to area
     patience: int = 0  # validations without a better F1 before stopping; 0: train all steps
+    budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
+
+
+#: Settings a resumed training may change: how long it goes on, not what it learns from.
+EXTENT = ("steps", "budget_minutes", "patience")
+
+
+def _one_cycle(optimiser: torch.optim.Optimizer, learning_rate: float, total: int, done: int) -> OneCycleLR:
+    """A one-cycle schedule over ``total`` steps, at the point it reaches after ``done`` of them (the same learning
+    rate and momentum as a schedule stepped all the way, so a training can resume with another total)."""
+    schedule = OneCycleLR(optimiser, learning_rate, total_steps=total)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "scheduler.step() before optimizer.step()": fast-forwarding
+        for _ in range(min(done, total - 1)):
+            schedule.step()
+    return schedule
+
+
+def _fitted_steps(settings: DetectorTraining, step: int, spent: float) -> int:
+    """Of ``settings.steps``, the most that fit the budget at the speed so far (``spent`` seconds for ``step``
+    steps), in whole validation rounds; at least the steps done."""
+    if settings.budget_minutes is None:
+        return settings.steps
+    fit = int(settings.budget_minutes * 60 / (spent / step))
+    rounds = max(step, fit - fit % settings.validate_every)
+    return min(settings.steps, rounds)
 
 
 def _dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -248,11 +276,12 @@ def sampling_weights(examples: Sequence[Example], real_share: float | None) -> n
 
 
 def _training_state(path: Path, settings: dict[str, object]) -> dict | None:
-    """The saved state of an interrupted training with the same settings, or None."""
+    """The saved state of an interrupted training with the same settings (but for its :data:`EXTENT`), or None."""
     if not path.is_file():
         return None
     state = torch.load(path, map_location="cpu", weights_only=False)
-    if state["settings"] != settings:
+    stored = {key: value for key, value in state["settings"].items() if key not in EXTENT}
+    if stored != {key: value for key, value in settings.items() if key not in EXTENT}:
         log.warning("%s belongs to a training with other settings; starting afresh", path)
         return None
     return state
@@ -294,7 +323,6 @@ def train_detector(
         model = build_detector(settings.architecture)
     model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.learning_rate, total_steps=settings.steps)
     radius = preprocess_settings.working_radius
     targets = [
         e.target if e.target is not None else distance_target(e.image.shape, e.centres, settings.target_radius * radius)
@@ -309,21 +337,24 @@ def train_detector(
     peaks = PeakSettings(**settings.peaks)
     state_path = out.with_suffix(".state.pt")
     history: list[dict[str, float]] = []
-    best_f1, running, stale, first = -1.0, 0.0, 0, 1
+    best_f1, running, stale, first, spent = -1.0, 0.0, 0, 1, 0.0
+    total = settings.steps
     state = _training_state(state_path, asdict(settings))
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
-        log.info("resuming the detector training at step %d from %s", first, state_path)
-    started = time.monotonic()
-    progress = tqdm(
-        range(first, settings.steps + 1), desc="detector", initial=first - 1, total=settings.steps, mininterval=10
-    )
-    for step in progress:
+        spent, total = state["spent"], _fitted_steps(settings, first - 1, state["spent"])
+        log.info("resuming the detector training at step %d of %d from %s", first, total, state_path)
+    schedule = _one_cycle(optimiser, settings.learning_rate, total, first - 1)
+    started = time.monotonic() - spent
+    progress = tqdm(desc="detector", initial=first - 1, total=total, mininterval=10)
+    step = first - 1
+    while step < total:
+        step += 1
+        progress.update()
         model.train()
         chosen = rng.choice(len(train), size=settings.batch, p=weights)
         batch = torch.stack(
@@ -339,18 +370,24 @@ def train_detector(
         schedule.step()
         running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
         progress.set_postfix(loss=f"{running:.4f}", refresh=False)
-        if step % settings.validate_every and step != settings.steps:
+        if step % settings.validate_every and step != total:
             continue
         f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
+        elapsed = time.monotonic() - started
+        if settings.budget_minutes is not None and len(history) == 0 and step < total:
+            fitted = _fitted_steps(settings, step, elapsed)
+            if fitted != total:
+                log.info("%d steps fit the %g-minute budget", fitted, settings.budget_minutes)
+                total, schedule = fitted, _one_cycle(optimiser, settings.learning_rate, fitted, step)
+                progress.total = total
         by_group = {f"val_f1_{group}": value for group, value in per_group.items()}
         history.append({"step": step, "loss": running, "val_f1": f1, "threshold": threshold, **by_group})
         write_table(out.with_suffix(".tsv"), pd.DataFrame(history))
-        elapsed = time.monotonic() - started
-        remaining = elapsed / (step - first + 1) * (settings.steps - step)
+        remaining = elapsed / step * (total - step)
         log.info(
             "step %d/%d loss %.4f validation F1 %.3f at threshold %.2f %s, %.0f s elapsed, about %.0f s to go",
             step,
-            settings.steps,
+            total,
             running,
             f1,
             threshold,
@@ -373,7 +410,6 @@ def train_detector(
                     "settings": asdict(settings),
                     "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(),
-                    "schedule": schedule.state_dict(),
                     "rng": rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(),
                     "history": history,
@@ -381,9 +417,11 @@ def train_detector(
                     "running": running,
                     "stale": stale,
                     "next": step + 1,
+                    "spent": time.monotonic() - started,
                 },
                 temporary,
             )
+    progress.close()
     state_path.unlink(missing_ok=True)
     return pd.DataFrame(history)
 

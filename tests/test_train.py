@@ -124,6 +124,37 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypat
     assert all(torch.equal(whole[name], resumed[name]) for name in whole)
 
 
+def test_a_resumed_training_with_more_steps_or_a_budget_continues_rather_than_restarts(tmp_path, monkeypatch, caplog):
+    original = train_module.validation_f1
+    calls = {"count": 0}
+
+    def crash_at_third_validation(*arguments, **keywords):
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise KeyboardInterrupt
+        return original(*arguments, **keywords)
+
+    monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path / "longer.pt")
+    monkeypatch.setattr(train_module, "validation_f1", original)
+    longer = dataclasses.replace(TINY, steps=60, budget_minutes=30.0, patience=9)
+    with caplog.at_level("INFO", logger="drpnet.train"):
+        history = _train(tmp_path / "longer.pt", longer)
+    assert "resuming the detector training at step 21 of 60" in caplog.text
+    assert history["step"].tolist() == [10, 20, 30, 40, 50, 60]
+    assert not (tmp_path / "longer.state.pt").exists()
+
+
+def test_a_budget_ends_the_training_in_time(tmp_path, caplog):
+    hurried = dataclasses.replace(TINY, steps=400, budget_minutes=1e-4)
+    with caplog.at_level("INFO", logger="drpnet.train"):
+        history = _train(tmp_path / "hurried.pt", hurried)
+    assert history["step"].tolist() == [10], "no second round fits 6 ms"
+    assert "10 steps fit the 0.0001-minute budget" in caplog.text
+    assert checkpoint.read_info(tmp_path / "hurried.pt", "detector").training["step"] == 10
+
+
 def test_fine_tuning_starts_from_the_given_weights_and_patience_stops_early(trained, tmp_path):
     start, _ = trained
     settings = DetectorTraining(**{**TINY.__dict__, "steps": 200, "learning_rate": 1e-6, "patience": 2})

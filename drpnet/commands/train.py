@@ -53,6 +53,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--patience", type=int, default=detector.patience, help="stop after this many validations without a better F1"
     )
     parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=None,
+        help="end the detector training within this time, the schedule fitted to the steps that fit (at most --steps)",
+    )
+    parser.add_argument(
         "--real-share",
         type=float,
         default=None,
@@ -112,6 +118,7 @@ def main(args: argparse.Namespace) -> None:
         learning_rate=args.learning_rate,
         real_share=args.real_share,
         patience=args.patience,
+        budget_minutes=args.budget_minutes,
         seed=args.seed,
     )
     train_detector(train, validation, detector_settings, settings, detector_out, device, description, args.initial)
