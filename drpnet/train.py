@@ -132,6 +132,7 @@ class DetectorTraining:
     real_share: float | None = None  # of the crops taken from real micrographs; None: in proportion to area
     patience: int = 0  # validations without a better F1 before stopping; 0: train all steps
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
+    match_radius: float = MATCH_RADIUS  # validation: a pick within this many diameters of a label is found
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
 
@@ -198,22 +199,29 @@ def labelled_peaks(
     working_radius: float,
     peaks: PeakSettings,
     device: torch.device,
+    match_radius: float = MATCH_RADIUS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, and ``(n,)`` the index of
-    the labelled centre each matches (-1: none)."""
+    the labelled centre each matches within ``match_radius`` diameters (-1: none)."""
     diameter = 2 * working_radius
     centre_map = detect(model, example.image, device)
     found = find_peaks(centre_map, threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
     xy = found[["x", "y"]].to_numpy(float)
     inside = example.inside(xy)
     xy, scores = xy[inside], found["score"].to_numpy(float)[inside]
-    return xy, scores, match(xy, scores, example.centres, MATCH_RADIUS * diameter)
+    return xy, scores, match(xy, scores, example.centres, match_radius * diameter)
 
 
 def validation_f1(
-    model: nn.Module, examples: Sequence[Example], working_radius: float, peaks: PeakSettings, device: torch.device
+    model: nn.Module,
+    examples: Sequence[Example],
+    working_radius: float,
+    peaks: PeakSettings,
+    device: torch.device,
+    match_radius: float = MATCH_RADIUS,
 ) -> tuple[float, float, dict[str, float]]:
-    """Best mean F1 over validation groups, the threshold that gives it, and each group's F1 there.
+    """Best mean F1 over validation groups (picks matched within ``match_radius`` diameters), the threshold that gives
+    it, and each group's F1 there.
 
     Every group (real, simulated) counts equally, so the threshold suits raw and denoised data alike.
     """
@@ -221,7 +229,7 @@ def validation_f1(
     groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     n_truth: dict[str, int] = {}
     for example in examples:
-        _, scores, matched = labelled_peaks(model, example, 0.0, working_radius, peaks, device)
+        _, scores, matched = labelled_peaks(model, example, 0.0, working_radius, peaks, device, match_radius)
         groups.setdefault(example.group, []).append((scores, matched >= 0))
         n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
     return best_mean_f1(groups, n_truth, DETECTOR_THRESHOLDS)
@@ -372,7 +380,7 @@ def train_detector(
         progress.set_postfix(loss=f"{running:.4f}", refresh=False)
         if step % settings.validate_every and step != total:
             continue
-        f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device)
+        f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device, settings.match_radius)
         elapsed = time.monotonic() - started
         if settings.budget_minutes is not None and len(history) == 0 and step < total:
             fitted = _fitted_steps(settings, step, elapsed)
