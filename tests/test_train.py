@@ -108,8 +108,8 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not(tmp_path):
     assert not all(torch.equal(a[name], c[name]) for name in a)
 
 
-def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    _train(tmp_path / "whole.pt")
+def _train_interrupted_at_third_validation(out, monkeypatch):
+    """Train :data:`TINY` until its third validation raises, as a Ctrl-C would; the state of the second is left."""
     calls = {"count": 0}
     original = train_module.validation_f1
 
@@ -121,9 +121,14 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypat
 
     monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
     with pytest.raises(KeyboardInterrupt):
-        _train(tmp_path / "resumed.pt")
-    assert (tmp_path / "resumed.state.pt").is_file()
+        _train(out)
     monkeypatch.setattr(train_module, "validation_f1", original)
+
+
+def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    _train(tmp_path / "whole.pt")
+    _train_interrupted_at_third_validation(tmp_path / "resumed.pt", monkeypatch)
+    assert (tmp_path / "resumed.state.pt").is_file()
     history = _train(tmp_path / "resumed.pt")
     assert history["step"].tolist() == [10, 20, 30, 40]
     assert not (tmp_path / "resumed.state.pt").exists()
@@ -132,19 +137,7 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypat
 
 
 def test_a_resumed_training_with_more_steps_or_a_budget_continues_rather_than_restarts(tmp_path, monkeypatch, caplog):
-    original = train_module.validation_f1
-    calls = {"count": 0}
-
-    def crash_at_third_validation(*arguments, **keywords):
-        calls["count"] += 1
-        if calls["count"] == 3:
-            raise KeyboardInterrupt
-        return original(*arguments, **keywords)
-
-    monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
-    with pytest.raises(KeyboardInterrupt):
-        _train(tmp_path / "longer.pt")
-    monkeypatch.setattr(train_module, "validation_f1", original)
+    _train_interrupted_at_third_validation(tmp_path / "longer.pt", monkeypatch)
     longer = dataclasses.replace(TINY, steps=60, budget_minutes=30.0, patience=9)
     with caplog.at_level("INFO", logger="drpnet.train"):
         history = _train(tmp_path / "longer.pt", longer)
