@@ -79,7 +79,6 @@ def job_records(job_ids: set[str]) -> dict[str, dict[str, str]]:
 
 def test_forty_micrographs_in_two_picking_jobs_with_the_site_profile(slurm_cluster, tmp_path):
     mics = tmp_path / "mics"
-    mics.mkdir()
     write_micrographs(mics, 40)
     config = {
         "datasets": {"mics": {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter": 120.0}},

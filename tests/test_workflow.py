@@ -335,7 +335,8 @@ def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
 
 
 def write_micrographs(folder: Path, count: int, first: int = 0) -> None:
-    """Small simulated micrographs ``m000.mrc``, ... in ``folder``."""
+    """Small simulated micrographs ``m000.mrc``, ... in ``folder`` (made if need be)."""
+    folder.mkdir(parents=True, exist_ok=True)
     settings = SimulationSettings(shape=(384, 448), pixel_size=1.5, diameter=120.0, n_particles=12)
     for index in range(first, first + count):
         write_simulated(str(folder / f"m{index:03d}.mrc"), str(folder / f"m{index:03d}.star"), index, 1, settings)
@@ -349,7 +350,6 @@ def folder_config(mics: Path, **settings) -> dict:
 @pytest.mark.slow
 def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     mics = tmp_path / "mics"
-    mics.mkdir()
     write_micrographs(mics, 2)
     (mics / "bad.mrc").write_bytes((mics / "m000.mrc").read_bytes()[:4000])
     code, output = run_snakemake(tmp_path, folder_config(mics))
@@ -370,7 +370,6 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
 @pytest.mark.slow
 def test_new_micrographs_form_a_new_batch_and_only_they_are_picked(tmp_path):
     mics = tmp_path / "mics"
-    mics.mkdir()
     write_micrographs(mics, 20)
     config = folder_config(mics, batch_size=20)
     code, output = run_snakemake(tmp_path, config)
@@ -397,7 +396,6 @@ def test_new_micrographs_form_a_new_batch_and_only_they_are_picked(tmp_path):
 @pytest.mark.slow
 def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
     mics = tmp_path / "mics"
-    mics.mkdir()
     write_micrographs(mics, 2)
     code, output = run_snakemake(tmp_path, folder_config(mics, keep={"maps": True}))
     assert code == 0, output[-2000:]
@@ -418,7 +416,6 @@ def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
 @pytest.mark.slow
 def test_a_run_killed_mid_batch_finishes_after_unlock_with_the_same_bytes(tmp_path):
     mics = tmp_path / "mics"
-    mics.mkdir()
     write_micrographs(mics, 6)
     config = folder_config(mics, batch_size=2)
     code, output = run_snakemake(tmp_path / "whole", config)
