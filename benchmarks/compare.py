@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from drpnet.evaluate import in_region, score_dataset
-from drpnet.io import micrograph_shape, read_coordinates, read_micrograph, write_mrc
+from drpnet.io import micrograph_shape, read_micrograph, write_mrc
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sets import LabelledSet, available
@@ -76,7 +76,9 @@ def adapted(*options: str):
 
 
 def read_drpnet(out: Path) -> dict[str, pd.DataFrame]:
-    return {path.stem: read_coordinates(path) for path in sorted((out / "picks").glob("*.star"))}
+    table = pd.read_csv(out / "picks.tsv.gz", sep="\t", dtype={"micrograph": str})
+    groups = table.groupby("micrograph")
+    return {name: picks.drop(columns="micrograph").reset_index(drop=True) for name, picks in groups}
 
 
 def topaz(executable: str):
@@ -116,10 +118,10 @@ def read_topaz(out: Path) -> dict[str, pd.DataFrame]:
 def methods(executable: str | None) -> dict[str, tuple]:
     """Name -> (operating-point command or None, ranking command, reader)."""
     found = {
-        "drpnet (default)": (drpnet(), drpnet("--threshold", RANKING_FLOOR, "--cutoff", "0"), read_drpnet),
-        "drpnet detector alone": (
-            drpnet("--classifier", "none"),
-            drpnet("--classifier", "none", "--threshold", RANKING_FLOOR),
+        "drpnet (default)": (drpnet(), drpnet("--threshold", RANKING_FLOOR), read_drpnet),
+        "drpnet + shipped classifier": (
+            drpnet("--classifier", "pretrained"),
+            drpnet("--classifier", "pretrained", "--threshold", RANKING_FLOOR, "--cutoff", "0"),
             read_drpnet,
         ),
         "drpnet adapted (drpnet adapt, no labels)": (

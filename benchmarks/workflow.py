@@ -26,9 +26,10 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
-from drpnet.io import micrograph_shape, read_coordinates
+from drpnet.io import micrograph_shape
 from drpnet.simulate import SimulationSettings, write_simulated
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,15 +94,21 @@ def same_picks(cli: Path, workflow: Path, names: list[str]) -> float:
     """Largest difference between the two runs' picks (x, y, score; sorted by position, as scores tied to 6 decimals
     may come in either order); raises when their counts differ."""
     worst = 0.0
-    listing = (workflow / "autopick.star").read_text()
+    cli_picks = read_pick_table(cli / "picks.tsv.gz")
+    workflow_picks = pd.concat(map(read_pick_table, sorted((workflow / "picks").glob("*.tsv.gz"))))
     for name in names:
-        path = re.search(rf"\S+/{name}\.star", listing).group(0)
-        files = (cli / "picks" / f"{name}.star", workflow.parents[1] / path)
-        a, b = (read_coordinates(file).sort_values(["x", "y"]).to_numpy() for file in files)
+        a, b = (
+            table[table["micrograph"] == name][["x", "y", "score"]].sort_values(["x", "y"]).to_numpy()
+            for table in (cli_picks, workflow_picks)
+        )
         if len(a) != len(b):
             raise AssertionError(f"{name}: {len(a)} picks from drpnet pick, {len(b)} from the workflow")
         worst = max(worst, float(np.abs(a - b).max(initial=0.0)))
     return worst
+
+
+def read_pick_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"micrograph": str})
 
 
 def slurm_profile(folder: Path) -> Path:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, micrograph_shape, write_star
+from drpnet.io import COORDINATE_COLUMNS, SCORE_COLUMN, atomic_path, micrograph_shape, write_coordinates, write_star
+from drpnet.relion import coordinate_path
 
 log = logging.getLogger(__name__)
 
@@ -64,32 +65,46 @@ def write_box(path: str | os.PathLike[str], picks: pd.DataFrame, box_size: int, 
 def export_dataset(
     out_dir: str | os.PathLike[str],
     micrographs: Mapping[str, str],
-    pick_files: Mapping[str, str],
     picks: Mapping[str, pd.DataFrame],
     box_size: int | None = None,
     particles_star: bool = True,
+    project: str | os.PathLike[str] | None = None,
+    shapes: Mapping[str, tuple[int, int]] | None = None,
 ) -> None:
-    """Dataset-level outputs from the picks of each micrograph.
+    """Dataset-level outputs from the picks of each micrograph, under ``out_dir``.
 
-    Writes ``autopick.star`` (micrograph -> coordinate file), and on request ``particles.star``
-    (every pick, for cryoSPARC) and ``box/<name>.box`` (EMAN) under ``out_dir``.
+    Writes ``coordinates/``, a RELION coordinate file per micrograph where RELION's extraction looks for it
+    (:func:`drpnet.relion.coordinate_path`: give RELION ``--coord_dir <out_dir>/coordinates/ --coord_suffix
+    _autopick.star``), ``autopick.star`` (each micrograph with its coordinate file, as RELION 4/5's AutoPick job
+    writes it), and on request ``particles.star`` (every pick, for cryoSPARC) and ``box/<name>.box`` (EMAN).
 
     Parameters
     ----------
-    micrographs, pick_files, picks
-        Micrograph name -> micrograph path, -> its coordinate STAR, and -> its picks (``x``, ``y``, ``score``).
+    micrographs, picks
+        Micrograph name -> the micrograph as RELION names it (its path as given, or its ``rlnMicrographName`` in a
+        RELION project), and -> its picks (``x``, ``y``, ``score``).
     box_size
         Box side in input pixels for ``.box`` files; None writes none.
+    project
+        The RELION project folder the names are relative to: ``autopick.star`` gives the coordinate files relative
+        to it too. Without one, they are given as ``out_dir`` is.
+    shapes
+        Micrograph name -> ``(rows, columns)``, for ``.box`` files (default: read from each micrograph's header).
     """
     out_dir = Path(out_dir)
-    write_coordinate_list(out_dir / "autopick.star", {micrographs[name]: str(pick_files[name]) for name in micrographs})
+    files = {}
+    for name, micrograph in micrographs.items():
+        path = out_dir / "coordinates" / coordinate_path(micrograph)
+        write_coordinates(path, picks[name])
+        files[micrograph] = os.path.relpath(path, project) if project is not None else str(path)
+    write_coordinate_list(out_dir / "autopick.star", files)
     if particles_star:
         write_particles_star(out_dir / "particles.star", {micrographs[name]: table for name, table in picks.items()})
     if box_size is not None:
-        dropped = sum(
-            write_box(out_dir / "box" / f"{name}.box", table, box_size, micrograph_shape(micrographs[name]))
-            for name, table in picks.items()
-        )
+        dropped = 0
+        for name, table in picks.items():
+            shape = shapes[name] if shapes is not None else micrograph_shape(micrographs[name])
+            dropped += write_box(out_dir / "box" / f"{name}.box", table, box_size, shape)
         log.info(
             "%d of %d picks have a %d px box that would cross a border: left out of the .box files",
             dropped,

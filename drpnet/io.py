@@ -30,6 +30,8 @@ MICROGRAPH_SUFFIXES = MRC_SUFFIXES + TIFF_SUFFIXES + IMAGE_SUFFIXES
 
 COORDINATE_COLUMNS = ("rlnCoordinateX", "rlnCoordinateY")
 SCORE_COLUMN = "rlnAutopickFigureOfMerit"
+#: RELION's value for an angle that picking did not determine.
+NO_ANGLE = -999.0
 
 
 #: A file path as the functions here accept it.
@@ -81,7 +83,9 @@ def read_micrograph(path: str | os.PathLike[str]) -> np.ndarray:
         if suffix in MRC_SUFFIXES:
             image = _read_mrc(path)
         elif suffix in TIFF_SUFFIXES:
-            image = tifffile.imread(path)
+            # RELION reads a TIFF's first row as its last (y = 0 at the bottom, as in MRC): so do we, so that picks in
+            # TIFF micrographs are where RELION extracts them.
+            image = tifffile.imread(path)[::-1]
         elif suffix in IMAGE_SUFFIXES:
             image = _read_pillow(path)
         else:
@@ -256,12 +260,15 @@ def write_star(path: str | os.PathLike[str], blocks: dict[str, pd.DataFrame]) ->
 
 
 def write_coordinates(path: str | os.PathLike[str], picks: pd.DataFrame) -> None:
-    """Write picks (columns ``x``, ``y``, ``score``) as a RELION coordinate STAR file."""
+    """Write picks (columns ``x``, ``y``, ``score``) as a RELION coordinate STAR file, with the columns RELION's
+    AutoPick writes: class 0 and no angle."""
     table = pd.DataFrame(
         {
             COORDINATE_COLUMNS[0]: picks["x"].astype(float),
             COORDINATE_COLUMNS[1]: picks["y"].astype(float),
+            "rlnClassNumber": 0,
             SCORE_COLUMN: picks["score"].astype(float),
+            "rlnAnglePsi": NO_ANGLE,
         }
     )
     write_star(path, {"": table})

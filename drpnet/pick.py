@@ -110,7 +110,7 @@ class Picker:
     Parameters
     ----------
     detector, classifier
-        Checkpoint paths, or ``"pretrained"`` for the shipped weights; ``classifier=None`` picks
+        Checkpoint paths, or ``"pretrained"`` for the shipped weights; ``classifier=None`` (the default) picks
         with the detector alone.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda[:n]"``.
@@ -122,7 +122,7 @@ class Picker:
     def __init__(
         self,
         detector: str | os.PathLike[str] = checkpoint.PRETRAINED,
-        classifier: str | os.PathLike[str] | None = checkpoint.PRETRAINED,
+        classifier: str | os.PathLike[str] | None = None,
         device: str = "auto",
         threshold: float | None = None,
         cutoff: float | None = None,

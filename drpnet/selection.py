@@ -2,7 +2,7 @@
 
 Files of a batch: ``candidates/<batch>.tsv.gz`` (``micrograph``, ``x``, ``y``, ``score`` and, with a classifier,
 ``probability``; input pixels) and ``candidates/<batch>.json`` (micrographs picked, those rejected with the reason,
-the models and their threshold and cutoff); the picks as RELION coordinate files in a folder and in one table.
+the models and their threshold and cutoff); the picks in one table.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from drpnet.io import InputError, PathLike, atomic_path, write_coordinates, write_table
+from drpnet.io import InputError, PathLike, atomic_path, write_table
 
 REJECTED_COLUMNS = ["micrograph", "reason"]
 PICK_COLUMNS = ["micrograph", "x", "y", "score"]
@@ -121,42 +121,29 @@ def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | N
     }
 
 
-def coordinate_file(folder: PathLike, name: str) -> str:
-    """Where :func:`write_picks` puts a micrograph's coordinate STAR."""
-    return str(Path(folder) / f"{name}.star")
-
-
-def write_picks(picks: Mapping[str, pd.DataFrame], folder: PathLike, table: PathLike | None = None) -> dict[str, str]:
-    """Write ``<folder>/<name>.star`` (RELION coordinates) for each micrograph, and all picks in one ``table``
-    (TSV with a ``micrograph`` column) when given; returns name -> coordinate file."""
-    files = {name: coordinate_file(folder, name) for name in picks}
-    for name, path in files.items():
-        write_coordinates(path, picks[name])
-    if table is not None:
-        frames = [frame.assign(micrograph=name) for name, frame in picks.items()]
-        picked = pd.concat(frames, ignore_index=True)[PICK_COLUMNS] if frames else pd.DataFrame(columns=PICK_COLUMNS)
-        write_table(table, picked, TABLE_FLOATS)
-    return files
+def write_picks(picks: Mapping[str, pd.DataFrame], table: PathLike) -> None:
+    """All picks in one ``table`` (TSV with a ``micrograph`` column; RELION's coordinate files are written per
+    dataset by :func:`drpnet.export.export_dataset`)."""
+    frames = [frame.assign(micrograph=name) for name, frame in picks.items()]
+    picked = pd.concat(frames, ignore_index=True)[PICK_COLUMNS] if frames else pd.DataFrame(columns=PICK_COLUMNS)
+    write_table(table, picked, TABLE_FLOATS)
 
 
 def read_picks(
-    tables: Sequence[PathLike], summaries: Sequence[PathLike], folders: Sequence[PathLike] | None = None
-) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str]]:
-    """A dataset's micrographs (name -> path), their picks (or candidates) and their coordinate files, from its
-    batches' tables, summaries and coordinate folders (see :func:`write_picks`; without folders, no files)."""
+    tables: Sequence[PathLike], summaries: Sequence[PathLike]
+) -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
+    """A dataset's micrographs (name -> path) and their picks (or candidates), from its batches' tables and summaries
+    (see :func:`write_picks`)."""
     micrographs: dict[str, str] = {}
     picks: dict[str, pd.DataFrame] = {}
-    files: dict[str, str] = {}
-    for table_path, summary, folder in zip(tables, summaries, folders or [None] * len(tables), strict=True):
+    for table_path, summary in zip(tables, summaries, strict=True):
         picked = json.loads(Path(summary).read_text())["picked"]
         table = pd.read_csv(table_path, sep="\t", dtype={"micrograph": str})
         groups = dict(tuple(table.groupby("micrograph", sort=False)))
         for name, path in picked.items():
             micrographs[name] = path
-            if folder is not None:
-                files[name] = coordinate_file(folder, name)
             picks[name] = groups.get(name, table.iloc[:0]).drop(columns="micrograph").reset_index(drop=True)
-    return micrographs, picks, files
+    return micrographs, picks
 
 
 def read_rejected(summaries: Sequence[PathLike]) -> pd.DataFrame:

@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 PRETRAINED = "pretrained"
+#: The classifier setting that picks with the detector alone (the default).
+NO_CLASSIFIER = "none"
 #: Shipped checkpoints by kind and name: ``pretrained`` is the default U-Net detector, ``pretrained-fcrn`` the
 #: published FCRN trained the same way.
 PRETRAINED_FILES = {

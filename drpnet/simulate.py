@@ -127,7 +127,9 @@ def simulate_micrograph(settings: SimulationSettings, rng: np.random.Generator) 
     """
     radius = settings.diameter / settings.pixel_size / 2
     species = [random_particle(radius, rng) for _ in range(settings.n_species)]
-    centres = place_centres(settings.shape, settings.n_particles, 2 * radius * rng.uniform(1.0, 1.3), radius, rng)
+    # Neighbours may touch and overlap a little, as in crowded real fields.
+    spacing = 2 * radius * rng.uniform(0.85, 1.3)
+    centres = place_centres(settings.shape, settings.n_particles, spacing, radius, rng)
     particles = np.zeros(settings.shape, dtype=np.float64)
     for x, y in centres:
         blob_centres, widths, weights = species[int(rng.integers(len(species)))]
@@ -176,14 +178,15 @@ def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 10
     pixel_size = rng.uniform(0.8, 2.0)
     diameter_px = rng.uniform(36, 140)
     area_per_particle = np.pi * (diameter_px / 2) ** 2
-    crowding = rng.uniform(0.05, 0.45)
+    crowding = rng.uniform(0.05, 0.7)
     return SimulationSettings(
         shape=shape,
         pixel_size=pixel_size,
         diameter=diameter_px * pixel_size,
         n_particles=int(crowding * shape[0] * shape[1] / area_per_particle),
         defocus=rng.uniform(0.8, 3.5),
-        snr=float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))),
+        # Per-pixel SNR falls with the particle's area in pixels, so large particles are as often faint as small ones.
+        snr=float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))) * (36 / diameter_px) ** 2,
         junk=int(rng.integers(0, 8)),
         carbon=bool(rng.random() < 0.25),
         n_species=int(rng.integers(1, 3)),

@@ -20,6 +20,7 @@ from torch.optim.lr_scheduler import OneCycleLR
 from tqdm import tqdm
 
 from drpnet import checkpoint
+from drpnet.augment import random_zoom, zoomed_crop
 from drpnet.checkpoint import ModelInfo
 from drpnet.classify import score_patches
 from drpnet.crop import crop_patches
@@ -133,6 +134,7 @@ class DetectorTraining:
     patience: int = 0  # validations without a better F1 before stopping; 0: train all steps
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
     match_radius: float = MATCH_RADIUS  # validation: a pick within this many diameters of a label is found
+    zoom: float = 1.4  # crops are magnified or shrunk by up to this factor: particles of about the stated size found
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
 
@@ -169,16 +171,15 @@ def _dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
 
 
 def _sample_crop(
-    example: Example, target: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator
+    example: Example,
+    target: np.ndarray,
+    mask: np.ndarray,
+    settings: DetectorTraining,
+    rng: np.random.Generator,
 ) -> torch.Tensor:
-    """A random ``(3, size, size)`` stack of image, target and loss mask (zero-padded if the image is small)."""
-    stack = np.stack([example.image, target, mask])
-    pad_rows, pad_columns = max(0, size - stack.shape[1]), max(0, size - stack.shape[2])
-    if pad_rows or pad_columns:
-        stack = np.pad(stack, ((0, 0), (0, pad_rows), (0, pad_columns)))
-    top = int(rng.integers(stack.shape[1] - size + 1))
-    left = int(rng.integers(stack.shape[2] - size + 1))
-    return torch.from_numpy(np.ascontiguousarray(stack[:, top : top + size, left : left + size]))
+    """A random ``(3, crop, crop)`` stack of image, target and loss mask, randomly zoomed (:mod:`drpnet.augment`)."""
+    zoom = random_zoom(settings.zoom, rng)
+    return zoomed_crop(np.stack([example.image, target, mask]), settings.crop, zoom, rng)
 
 
 def _loss_mask(example: Example) -> np.ndarray:
@@ -366,7 +367,7 @@ def train_detector(
         model.train()
         chosen = rng.choice(len(train), size=settings.batch, p=weights)
         batch = torch.stack(
-            [_dihedral(_sample_crop(train[i], targets[i], masks[i], settings.crop, rng), rng) for i in chosen]
+            [_dihedral(_sample_crop(train[i], targets[i], masks[i], settings, rng), rng) for i in chosen]
         ).to(device)
         prediction = model(batch[:, :1])
         loss = (F.mse_loss(prediction, batch[:, 1:2], reduction="none") * batch[:, 2:3]).sum() / batch[

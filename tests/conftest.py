@@ -8,10 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from drpnet.io import read_coordinates
+from drpnet.relion import coordinate_path
 from drpnet.simulate import SimulationSettings, simulate_micrograph
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "empiar10017"
+
+
+def picked(out: str | Path, micrograph: str | Path) -> pd.DataFrame:
+    """The picks of ``micrograph`` (its path as drpnet was given it) under ``out`` (``drpnet pick --out``, or
+    ``results/<dataset>``), read where RELION's extraction finds them."""
+    return read_coordinates(Path(out) / "coordinates" / coordinate_path(str(micrograph)))
 
 
 def dark_blobs(

@@ -9,9 +9,9 @@ import torch
 from drpnet import checkpoint
 from drpnet.adapt import AdaptSettings, Peaks, adapt_detector, agreement, pseudo_labelled
 from drpnet.cli import main
-from drpnet.io import read_coordinates
 from drpnet.preprocess import preprocess
 from drpnet.simulate import SimulationSettings, simulate_micrograph, write_simulated
+from tests.conftest import picked
 
 FAST = AdaptSettings(steps=8, batch=4, crop=64, check_every=3)
 
@@ -89,4 +89,4 @@ def test_adapt_command_then_pick_with_the_adapted_detector(tmp_path):
     assert info.training["adaptation"]["micrographs"] == ["m0", "m1"]
     model = ["--model", str(tmp_path / "adapted.pt"), "--classifier", "none"]
     assert main(["pick", *micrographs, *common, *model, "--out", str(tmp_path / "picks")]) == 0
-    assert len(read_coordinates(tmp_path / "picks" / "picks" / "m0.star")) > 10
+    assert len(picked(tmp_path / "picks", micrographs[0])) > 10

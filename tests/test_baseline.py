@@ -9,9 +9,9 @@ import pytest
 from drpnet.baseline import LoGPicker, blob_response
 from drpnet.cli import main
 from drpnet.evaluate import in_region, score
-from drpnet.io import read_coordinates, write_mrc
+from drpnet.io import write_mrc
 from drpnet.pick import PeakSettings
-from tests.conftest import dark_blobs
+from tests.conftest import dark_blobs, picked
 
 
 def test_response_peaks_on_a_dark_blob_of_the_working_radius():
@@ -48,6 +48,6 @@ def test_pick_command_runs_the_log_picker(tmp_path):
     write_mrc(tmp_path / "m.mrc", image, (1.0, 1.0))
     command = ["pick", str(tmp_path / "m.mrc"), "--diameter", "60", "--model", "log", "--threshold", "10"]
     assert main([*command, "--out", str(tmp_path)]) == 0
-    picks = read_coordinates(tmp_path / "picks" / "m.star")
+    picks = picked(tmp_path, tmp_path / "m.mrc")
     found = sorted(zip(picks.x.round(), picks.y.round(), strict=True))[:2]
     assert len(picks) == 2 and np.allclose(found, [(300, 350), (600, 360)], atol=3), picks

@@ -21,7 +21,7 @@ from drpnet.selection import Batch, select_batch, select_picks
 
 @pytest.fixture(scope="module")
 def picker() -> Picker:
-    return Picker(device="cpu")
+    return Picker(classifier=checkpoint.PRETRAINED, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_a_particle_at_x_y_is_reported_at_x_y(detector_only, simulated_micrograp
     )
     nearest = distances.min(axis=1)
     assert len(picks) > 40
-    assert np.median(nearest) < 0.1 * diameter
+    assert np.median(nearest) < 0.12 * diameter  # a frame error would be tens of pixels (3.3x downsampling)
     assert np.mean(nearest < 0.2 * diameter) > 0.95
 
 
@@ -89,13 +89,19 @@ def test_a_confident_weak_peak_outranks_a_doubted_strong_one():
     assert picks["score"].tolist() == pytest.approx([0.27, 0.09])
 
 
-def test_ranked_then_selected_gives_the_picks_of_the_threshold(picker, simulated_micrograph):
+@pytest.mark.parametrize("with_classifier", [False, True])
+def test_ranked_then_selected_gives_the_picks_of_the_threshold(
+    picker, detector_only, simulated_micrograph, with_classifier
+):
     image, _, diameter = simulated_micrograph
-    ranked = picker.pick(image, diameter, ranked=True)
-    direct = picker.pick(image, diameter)
-    assert len(ranked.candidates) > len(direct.candidates)
-    selected = select_picks(ranked.candidates, picker.threshold, picker.cutoff)
+    chosen = picker if with_classifier else detector_only
+    ranked = chosen.pick(image, diameter, ranked=True)
+    direct = chosen.pick(image, diameter)
+    assert len(ranked.candidates) >= len(direct.candidates)
+    selected = select_picks(ranked.candidates, chosen.threshold, chosen.cutoff)
     pd.testing.assert_frame_equal(selected, direct.picks, rtol=1e-4)
+    if not with_classifier:  # every peak: a lower threshold can be chosen later
+        assert len(ranked.candidates) > len(direct.candidates) + 20
 
 
 def test_an_empty_field_gives_few_picks(picker):
@@ -130,7 +136,7 @@ def test_a_classifier_of_another_working_radius_is_refused(tmp_path):
     info = ModelInfo("detector", "fcrn", asdict(PreprocessSettings(working_radius=24.0)), 0.1)
     checkpoint.save(tmp_path / "r24.pt", build_detector("fcrn"), info)
     with pytest.raises(InputError, match="working radius of 12 px, but the detector works at 24 px"):
-        Picker(tmp_path / "r24.pt", device="cpu")
+        Picker(tmp_path / "r24.pt", checkpoint.PRETRAINED, device="cpu")
     assert Picker(tmp_path / "r24.pt", classifier=None, device="cpu").working_radius == 24.0
 
 

@@ -13,8 +13,9 @@ import starfile
 from PIL import Image
 
 from drpnet.cli import main
-from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc
+from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc, write_table
 from drpnet.simulate import SimulationSettings, write_simulated
+from tests.conftest import picked
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     )
     listing = (tmp_path / "autopick.star").read_text()
     assert "data_coordinate_files" in listing and "_rlnMicrographCoordinates" in listing and mics[0] in listing
-    picks = read_coordinates(tmp_path / "picks" / "m0.star")
+    picks = picked(tmp_path, mics[0])
     assert len(picks) > 10
     particles = (tmp_path / "particles.star").read_text()
     assert particles.count("m0.mrc") == len(picks)
@@ -68,7 +69,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
             [
                 "evaluate",
                 "--picks",
-                str(tmp_path / "picks"),
+                str(tmp_path / "coordinates"),
                 "--truth",
                 str(dataset / "truth"),
                 "--diameter",
@@ -91,7 +92,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
 def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):
     mic = str(dataset / "mics" / "m1.mrc")
     common = ["--diameter", "70", "--pixel-size", "1.5"]
-    assert main(["pick", mic, *common, "--out", str(tmp_path / "whole")]) == 0
+    assert main(["pick", mic, *common, "--classifier", "pretrained", "--out", str(tmp_path / "whole")]) == 0
     assert main(["preprocess", mic, *common, "--out-dir", str(tmp_path / "pre")]) == 0
     assert main(["detect", str(tmp_path / "pre" / "m1.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
     assert main(["peaks", str(tmp_path / "maps" / "m1.mrc"), *common, "--out-dir", str(tmp_path / "cand")]) == 0
@@ -121,7 +122,7 @@ def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):
         )
         == 0
     )
-    staged, whole = read_coordinates(tmp_path / "m1.star"), read_coordinates(tmp_path / "whole" / "picks" / "m1.star")
+    staged, whole = read_coordinates(tmp_path / "m1.star"), picked(tmp_path / "whole", mic)
     assert len(whole) > 10
     np.testing.assert_allclose(staged.to_numpy(), whole.to_numpy(), atol=1e-4)
 
@@ -139,10 +140,7 @@ def test_png_and_mrc_of_the_same_micrograph_give_the_same_picks(tmp_path, datase
             main(["pick", str(tmp_path / name), "--diameter", "70", "--out", str(tmp_path / name.replace(".", "_"))])
             == 0
         )
-    png, mrc_picks = (
-        read_coordinates(tmp_path / "m0_png" / "picks" / "m0.star"),
-        read_coordinates(tmp_path / "m0_mrc" / "picks" / "m0.star"),
-    )
+    png, mrc_picks = picked(tmp_path / "m0_png", tmp_path / "m0.png"), picked(tmp_path / "m0_mrc", tmp_path / "m0.mrc")
     np.testing.assert_allclose(png.to_numpy(), mrc_picks.to_numpy(), atol=1e-4)
 
 
@@ -150,10 +148,9 @@ def test_a_corrupt_micrograph_stops_a_strict_run_with_one_line_and_earlier_resul
     good = dataset / "mics" / "m0.mrc"
     bad = tmp_path / "broken.mrc"
     bad.write_bytes(good.read_bytes()[:5000])
-    write_coordinates(
-        tmp_path / "out" / "picks" / "broken.star", pd.DataFrame({"x": [1.0], "y": [2.0], "score": [0.5]})
-    )
-    before = (tmp_path / "out" / "picks" / "broken.star").read_bytes()
+    earlier = tmp_path / "out" / "picks.tsv.gz"
+    write_table(earlier, pd.DataFrame({"micrograph": ["broken"], "x": [1.0], "y": [2.0], "score": [0.5]}))
+    before = earlier.read_bytes()
     process = subprocess.run(
         [
             sys.executable,
@@ -174,7 +171,7 @@ def test_a_corrupt_micrograph_stops_a_strict_run_with_one_line_and_earlier_resul
     assert process.returncode == 2
     assert process.stderr.strip().splitlines()[-1].startswith(f"drpnet pick: error: {bad}: cannot be read")
     assert "Traceback" not in process.stderr
-    assert (tmp_path / "out" / "picks" / "broken.star").read_bytes() == before
+    assert earlier.read_bytes() == before
     assert not list((tmp_path / "out").rglob(".*"))  # no temporary files left behind
 
 
@@ -225,7 +222,7 @@ def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, datase
     out = tmp_path / "out"
     arguments = ["pick", *good, str(truncated), str(tiny), str(empty), "--diameter", "70", "--out", str(out)]
     assert main([*arguments, "--threads", "2"]) == 0
-    assert sorted(p.stem for p in (out / "picks").glob("*.star")) == ["m0", "m1"]
+    assert sorted(p.name for p in (out / "coordinates").rglob("*.star")) == ["m0_autopick.star", "m1_autopick.star"]
     listed = starfile.read(out / "autopick.star")
     assert len(listed) == 2
     rejected = pd.read_csv(out / "rejected.tsv", sep="\t")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import mrcfile
 import numpy as np
 import pandas as pd
 import pytest
+import starfile
 import tifffile
 from PIL import Image
 
@@ -19,6 +22,7 @@ from drpnet.io import (
     write_coordinates,
     write_mrc,
 )
+from drpnet.relion import coordinate_path, read_micrographs_star
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def image() -> np.ndarray:
 
 def test_every_format_reads_the_same_pixels_with_rows_as_y(tmp_path, image):
     write_mrc(tmp_path / "a.mrc", image.astype(np.float32), (1.0, 1.0))
-    tifffile.imwrite(tmp_path / "a.tif", image)
+    tifffile.imwrite(tmp_path / "a.tif", image[::-1])  # RELION's y of a TIFF counts from its last row
     Image.fromarray(image).save(tmp_path / "a.png")
     for name in ("a.mrc", "a.tif", "a.png"):
         read = read_micrograph(tmp_path / name)
@@ -158,3 +162,26 @@ def test_a_coordinate_file_that_is_not_star_is_refused_and_a_blank_one_is_empty(
             read_coordinates(tmp_path / name)
     (tmp_path / "blank.star").write_text("# nothing picked\n\n")
     assert len(read_coordinates(tmp_path / "blank.star")) == 0
+
+
+def test_coordinate_files_go_where_relion_looks_for_them():
+    # RELION 3.1's extraction drops the job folder and the extension (tests/test_relion.py runs it)
+    assert coordinate_path("MotionCorr/job002/Movies/mic1.mrc") == "Movies/mic1_autopick.star"
+    assert coordinate_path("/data/session/mic1.tiff") == "data/session/mic1_autopick.star"
+    assert coordinate_path("mic1.mrc") == "mic1_autopick.star"
+    assert coordinate_path("../up/mic1.mrc") == os.path.abspath("../up/mic1_autopick.star").lstrip("/")
+
+
+def test_a_relion_micrographs_star_gives_names_and_pixel_size_and_bad_ones_are_refused(tmp_path):
+    (tmp_path / "Movies").mkdir()
+    write_mrc(tmp_path / "Movies" / "a.mrc", np.ones((8, 8), np.float32), (1.0, 1.0))
+    optics = pd.DataFrame({"rlnOpticsGroup": [1], "rlnMicrographPixelSize": [0.83]})
+    starfile.write(
+        {"optics": optics, "micrographs": pd.DataFrame({"rlnMicrographName": ["Movies/a.mrc"]})}, tmp_path / "m.star"
+    )
+    assert read_micrographs_star(tmp_path / "m.star", tmp_path) == (["Movies/a.mrc"], 0.83)
+    with pytest.raises(InputError, match=r"1 micrographs not found under .*, the first Movies/a\.mrc"):
+        read_micrographs_star(tmp_path / "m.star", tmp_path / "elsewhere")
+    starfile.write({"particles": pd.DataFrame({"rlnCoordinateX": [1.0]})}, tmp_path / "p.star")
+    with pytest.raises(InputError, match="no data_micrographs table"):
+        read_micrographs_star(tmp_path / "p.star", tmp_path)

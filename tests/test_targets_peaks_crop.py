@@ -99,3 +99,11 @@ def test_disc_maxima_are_those_of_a_maximum_filter_over_the_disc(radius):
     disc = rows**2 + columns**2 <= max(radius, np.sqrt(2)) ** 2
     expected = (image == scipy.ndimage.maximum_filter(image, footprint=disc, mode="nearest")) & (image >= 0.2)
     np.testing.assert_array_equal(disc_maxima(image, radius, 0.2), expected)
+
+
+def test_peaks_between_pixels_are_found_there():
+    rows, columns = np.mgrid[:40, :60]
+    centres = [(10.3, 20.7), (40.8, 15.2)]
+    image = sum(np.exp(-((columns - x) ** 2 + (rows - y) ** 2) / (2 * 3.0**2)) for x, y in centres)
+    found = find_peaks(image.astype(np.float32), 0.5, 8.0, 0.0, sigma=0).sort_values("x")
+    np.testing.assert_allclose(found[["x", "y"]].to_numpy(), centres, atol=0.05)  # on the grid: up to 0.5 off

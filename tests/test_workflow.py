@@ -20,7 +20,7 @@ from drpnet import checkpoint
 from drpnet.io import read_coordinates
 from drpnet.pick import CANDIDATE_FRACTION
 from drpnet.simulate import SimulationSettings, write_simulated
-from tests.conftest import REPO
+from tests.conftest import REPO, picked
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
 
@@ -153,10 +153,17 @@ def small_run(tmp_path_factory) -> Path:
 def test_small_run_end_to_end(small_run):
     results = small_run / "results" / "tiny"
     listing = (results / "autopick.star").read_text()
-    assert "results/tiny/simulated/micrographs/sim_000.mrc\tresults/tiny/picks/b00000/sim_000.star" in listing
-    picks = read_coordinates(results / "picks" / "b00000" / "sim_000.star")
+    micrograph = "results/tiny/simulated/micrographs/sim_000.mrc"
+    assert f"{micrograph}\tresults/tiny/coordinates/{micrograph.removesuffix('.mrc')}_autopick.star" in listing
+    picks = picked(results, micrograph)
     truth = read_coordinates(results / "simulated" / "coordinates" / "sim_000.star")
     assert len(picks) > 0.5 * len(truth)
+    chosen = json.loads((results / "operating_point.json").read_text())  # the threshold, from the dataset's scores
+    assert chosen["rule"] == "mixture"
+    assert (
+        f"peak threshold {chosen['threshold']:.3f}"
+        in (small_run / "logs" / "tiny" / "select" / "b00000.log").read_text()
+    )
     assert len(list((results / "box").glob("*.box"))) == 2
     assert pd.read_csv(results / "rejected.tsv", sep="\t").empty
     for log in ("pick/b00000.log", "select/b00000.log", "overlay/sim_000.log"):
@@ -315,13 +322,17 @@ def test_adapted_detector_picks_the_dataset_it_adapted_to(tmp_path):
     logs = tmp_path / "logs" / "tiny"
     assert "detector_adapted.pt" in (logs / "pick" / "b00000.log").read_text()
     assert "classifier" not in (logs / "pick" / "b00000.log").read_text()  # adapted detectors pick alone
-    assert f"peak threshold {info.threshold:.3f}" in (logs / "select" / "b00000.log").read_text()
-    assert len(read_coordinates(tmp_path / "results" / "tiny" / "picks" / "b00000" / "sim_001.star")) > 10
+    # the threshold comes from the adapted detector's own scores on the dataset
+    chosen = json.loads((tmp_path / "results" / "tiny" / "operating_point.json").read_text())
+    assert chosen["rule"] == "mixture" and chosen["micrographs"] == 2
+    assert f"peak threshold {chosen['threshold']:.3f}" in (logs / "select" / "b00000.log").read_text()
+    assert len(picked(tmp_path / "results" / "tiny", "results/tiny/simulated/micrographs/sim_001.mrc")) > 10
 
 
 @pytest.mark.slow
 def test_thresholds_chosen_on_a_labelled_dataset_are_used_for_picking(tmp_path):
-    config = demo_config(count=1) | {"model": {"thresholds": "tiny"}, "report": {"overlays": 0}}
+    model = {"thresholds": "tiny", "classifier": "pretrained"}
+    config = demo_config(count=1) | {"model": model, "report": {"overlays": 0}}
     code, output = run_snakemake(tmp_path, config)
     assert code == 0, output[-3000:]
     chosen = json.loads((tmp_path / "results" / "models" / "tiny" / "thresholds.json").read_text())
@@ -360,8 +371,11 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     assert "cannot be read" in rejected["reason"].iloc[0]
     assert f"rejected {mics / 'bad.mrc'}: cannot be read" in output, "the user sees it in the terminal"
     assert "2 micrographs picked, 1 rejected" in (tmp_path / "logs" / "real" / "export.log").read_text()
-    assert (results / "picks" / "b00000" / "m001.star").is_file()
-    assert not (results / "picks" / "b00000" / "bad.star").exists()
+    assert len(picked(results, mics / "m001.mrc")) > 0
+    assert sorted(path.name for path in (results / "coordinates").rglob("*.star")) == [
+        "m000_autopick.star",
+        "m001_autopick.star",
+    ]
     assert "m000.mrc" in (results / "autopick.star").read_text()
     assert "bad.mrc" not in (results / "autopick.star").read_text()
     assert "skipped" in (tmp_path / "logs" / "real" / "pick" / "b00000.log").read_text()
@@ -376,13 +390,15 @@ def test_new_micrographs_form_a_new_batch_and_only_they_are_picked(tmp_path):
     assert code == 0, output[-2000:]
     results = tmp_path / "results" / "real"
     first = results / "candidates" / "b00000.tsv.gz"
-    before = {path: path.stat().st_mtime_ns for path in (first, results / "picks" / "b00000" / "m000.star")}
+    before = {path: path.stat().st_mtime_ns for path in (first, results / "candidates" / "b00000.json")}
     write_micrographs(mics, 2, first=20)
     code, output = run_snakemake(tmp_path, config)
     assert code == 0, output[-2000:]
     jobs = planned_jobs(output)
-    assert jobs["pick"] == 1 and jobs["select"] == 1, jobs
-    assert {path: path.stat().st_mtime_ns for path in before} == before, "the first batch is left as it was"
+    # Only the new batch is detected; with fewer than 50 micrographs the new ones join the operating point, so both
+    # batches are selected again (cheap: no detection).
+    assert jobs["pick"] == 1 and jobs["operating_point"] == 1 and jobs["select"] == 2, jobs
+    assert {path: path.stat().st_mtime_ns for path in before} == before, "the first batch is not detected again"
     assert json.loads((results / "candidates" / "b00001.json").read_text())["picked"] == {
         "m020": str(mics / "m020.mrc"),
         "m021": str(mics / "m021.mrc"),
@@ -401,7 +417,7 @@ def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
     assert code == 0, output[-2000:]
     results = tmp_path / "results" / "real"
     assert sorted(p.name for p in (results / "maps" / "b00000").glob("*.mrc")) == ["m000.mrc", "m001.mrc"]
-    before = read_coordinates(results / "picks" / "b00000" / "m000.star")
+    before = picked(results, mics / "m000.mrc")
     ranked = pd.read_csv(results / "candidates" / "b00000.tsv.gz", sep="\t")
     threshold = float(ranked.loc[ranked["micrograph"] == "m000", "score"].quantile(0.95))
     stricter = folder_config(mics, keep={"maps": True}, peaks={"threshold": threshold})
@@ -409,7 +425,7 @@ def test_a_new_threshold_reselects_without_detecting_again(tmp_path):
     assert code == 0, output[-2000:]
     jobs = planned_jobs(output)
     assert "pick" not in jobs and jobs["select"] == 1 and jobs["export"] == 1, jobs
-    after = read_coordinates(results / "picks" / "b00000" / "m000.star")
+    after = picked(results, mics / "m000.mrc")
     assert 0 < len(after) < len(before)
 
 

@@ -13,11 +13,16 @@ import argparse
 from pathlib import Path
 
 from drpnet.io import micrograph_name
+from drpnet.relion import COORDINATE_SUFFIX
 from drpnet.report import evaluate_picks
+
+AUTOPICK = COORDINATE_SUFFIX.removesuffix(".star")
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--picks", required=True, help="directory of coordinate STAR files")
+    parser.add_argument(
+        "--picks", required=True, help="directory of coordinate STAR files (drpnet pick: <out>/coordinates)"
+    )
     parser.add_argument("--truth", required=True, help="directory of true (or other) coordinate STAR files")
     parser.add_argument("--diameter", type=float, required=True, help="particle diameter in pixels")
     parser.add_argument(
@@ -45,7 +50,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _star_files(folder: str) -> dict[str, Path]:
-    return {path.stem: path for path in sorted(Path(folder).glob("*.star"))}
+    """Micrograph name -> coordinate STAR, in the folder and below it (drpnet pick's ``coordinates/`` mirrors the
+    micrographs' paths), with RELION's ``_autopick`` taken off the name."""
+    return {path.stem.removesuffix(AUTOPICK): path for path in sorted(Path(folder).rglob("*.star"))}
 
 
 def main(args: argparse.Namespace) -> None:

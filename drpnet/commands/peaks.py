@@ -12,12 +12,34 @@ from drpnet.commands._options import add_diameter, out_path
 from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
 from drpnet.stages import peaks_file
 
+#: ``--threshold auto``: from the dataset's own scores (:mod:`drpnet.operating`).
+AUTO = "auto"
 
-def add_peak_options(parser: argparse.ArgumentParser) -> None:
+
+def auto_or_number(value: str) -> str | float:
+    if value == AUTO:
+        return AUTO
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or {AUTO!r}, got {value!r}") from None
+
+
+def add_peak_options(parser: argparse.ArgumentParser, auto: bool = False) -> None:
+    """Peak options; with ``auto``, ``--threshold`` may be (and by default is) chosen from the dataset's scores."""
     defaults = PeakSettings()
-    parser.add_argument(
-        "--threshold", type=float, default=None, help="smallest detector score kept (default: the model's)"
-    )
+    if auto:
+        parser.add_argument(
+            "--threshold",
+            type=auto_or_number,
+            default=AUTO,
+            help="smallest detector score kept: a number, or 'auto' (default) to choose it from the scores of the "
+            "first 50 micrographs, without labels (with a classifier: the models' threshold)",
+        )
+    else:
+        parser.add_argument(
+            "--threshold", type=float, default=None, help="smallest detector score kept (default: the model's)"
+        )
     parser.add_argument(
         "--min-distance",
         type=float,

@@ -2,14 +2,17 @@
 
 Example: drpnet pick mics/*.mrc --diameter 108 --pixel-size 1.77 --out picks/ --box
 
-Writes <out>/picks/<name>.star (RELION coordinates, input pixels), <out>/autopick.star,
-<out>/particles.star, and with --box <out>/box/<name>.box. A micrograph that cannot be read or picked is skipped and
-listed with the reason in <out>/rejected.tsv (--strict: stop at the first instead).
+Writes <out>/coordinates/: a RELION coordinate file per micrograph (input pixels) where RELION's extraction looks for
+it (--coord_dir <out>/coordinates/ --coord_suffix _autopick.star), <out>/autopick.star (RELION 4/5),
+<out>/picks.tsv.gz (every pick), <out>/particles.star, and with --box <out>/box/<name>.box. A micrograph that cannot
+be read or picked is skipped and listed with the reason in <out>/rejected.tsv (--strict: stop at the first instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,15 +20,25 @@ from drpnet.baseline import LoGPicker
 from drpnet.batch import pick_batch
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter, add_threads
-from drpnet.commands.peaks import add_peak_options, peak_settings
+from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
-from drpnet.io import InputError, micrograph_name, write_table
+from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
+from drpnet.operating import batches_operating_point
 from drpnet.pick import Picker
+from drpnet.relion import read_micrographs_star
 from drpnet.selection import select_batch, write_picks
+from drpnet.shipped import NO_CLASSIFIER
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs")
+    parser.add_argument(
+        "micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs, or a RELION micrographs STAR"
+    )
+    parser.add_argument(
+        "--relion-project",
+        default=None,
+        help="the RELION project folder a micrographs STAR's names are relative to (default: two folders above it)",
+    )
     add_diameter(parser)
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument(
@@ -35,7 +48,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         f"blob picker without networks (--threshold in robust standard deviations, default {LoGPicker.threshold})",
     )
     parser.add_argument(
-        "--classifier", default=PRETRAINED, help="classifier checkpoint, or 'none' to pick with the detector alone"
+        "--classifier",
+        default=NO_CLASSIFIER,
+        help="classifier checkpoint ('pretrained': the shipped one), or 'none' (default) to pick with the detector "
+        "alone: the shipped classifier adds no average precision on proteins it never saw (README, quality)",
     )
     parser.add_argument(
         "--cutoff",
@@ -51,39 +67,60 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--box-size", type=float, default=1.5, help="box side for .box files, in diameters (default: 1.5)"
     )
-    add_peak_options(parser)
+    add_peak_options(parser, auto=True)
     add_device(parser)
     add_threads(parser)
 
 
+def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str], str | None]:
+    """The micrographs as given, or those of a RELION micrographs STAR as it names them, with their project folder
+    (None: the paths are as given)."""
+    if len(micrographs) != 1 or not micrographs[0].endswith(".star"):
+        if project is not None:
+            raise SystemExit("--relion-project needs a RELION micrographs STAR as the input")
+        return micrographs, None
+    star = micrographs[0]
+    project = project or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(star))))
+    return read_micrographs_star(star, project)[0], project
+
+
 def main(args: argparse.Namespace) -> None:
     picker: Picker | LoGPicker
+    given = None if args.threshold == AUTO else args.threshold
     if args.model == "log":
-        threshold = LoGPicker.threshold if args.threshold is None else args.threshold
-        picker = LoGPicker(threshold=threshold, peaks=peak_settings(args))
+        picker = LoGPicker(threshold=LoGPicker.threshold if given is None else given, peaks=peak_settings(args))
     else:
-        picker = Picker(
-            args.model,
-            None if args.classifier == "none" else args.classifier,
-            args.device,
-            threshold=args.threshold,
-            cutoff=args.cutoff,
-            peaks=peak_settings(args),
-        )
+        classifier = None if args.classifier == NO_CLASSIFIER else args.classifier
+        picker = Picker(args.model, classifier, args.device, given, args.cutoff, peak_settings(args))
+    auto = args.threshold == AUTO and isinstance(picker, Picker) and picker.classifier is None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder, and this is a file")
+    names, project = relion_input(args.micrographs, args.relion_project)
     micrographs: dict[str, str] = {}
-    for source in args.micrographs:  # before anything is written
+    for source in names:  # before anything is written
         other = micrographs.setdefault(micrograph_name(source), source)
         if other != source:
             raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
+    paths = micrographs
+    if project is not None:  # read from the project folder
+        paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}
     diameter, light = args.diameter, args.light_particles
-    batch = pick_batch(picker, micrographs, diameter, light, strict=args.strict, progress=True, threads=args.threads)
-    picks = select_batch(batch)
-    pick_files = write_picks(picks, out / "picks")
+    batch = pick_batch(
+        picker, paths, diameter, light, ranked=auto, strict=args.strict, progress=True, threads=args.threads
+    )
+    threshold = None
+    if auto:
+        threshold, record = batches_operating_point([batch])
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "operating_point.json").write_text(json.dumps({"threshold": threshold, **record}, indent=1) + "\n")
+        print(f"drpnet pick: peak threshold {threshold:.3f} ({record['rule']})", file=sys.stderr)
+    picks = select_batch(batch, threshold)
+    write_picks(picks, out / "picks.tsv.gz")
     box_size = round(args.box_size * args.diameter) if args.box else None
-    export_dataset(out, batch.picked, pick_files, picks, box_size=box_size)
+    picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them
+    shapes = {name: micrograph_shape(path) for name, path in batch.picked.items()} if box_size else None
+    export_dataset(out, picked, picks, box_size=box_size, project=project, shapes=shapes)
     write_table(out / "rejected.tsv", batch.rejected)
     rejected = len(batch.rejected)
     skipped = f", {rejected} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""

@@ -68,6 +68,13 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--learning-rate", type=float, default=detector.learning_rate, help="detector's peak learning rate"
     )
+    parser.add_argument(
+        "--zoom",
+        type=float,
+        default=detector.zoom,
+        help="crops are magnified or shrunk by up to this factor, so particles that much larger or smaller than the "
+        "stated diameter are found (default: %(default)s; 1: never)",
+    )
     parser.add_argument("--initial", default=None, help="detector checkpoint to fine-tune ('pretrained': shipped)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
@@ -119,6 +126,7 @@ def main(args: argparse.Namespace) -> None:
         real_share=args.real_share,
         patience=args.patience,
         budget_minutes=args.budget_minutes,
+        zoom=args.zoom,
         seed=args.seed,
     )
     train_detector(train, validation, detector_settings, settings, detector_out, device, description, args.initial)

@@ -5,8 +5,10 @@ import os
 
 from snakemake.utils import validate
 
-from drpnet.io import MICROGRAPH_SUFFIXES, micrograph_name, micrograph_shape
+from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, micrograph_shape
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
+from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
+from drpnet.relion import read_micrographs_star
 from drpnet.shipped import resolve
 
 
@@ -15,8 +17,37 @@ validate(config, schema="../../config/schemas/config.schema.yaml")
 SIMULATED = "results/{dataset}/simulated"
 
 
+#: Dataset -> (RELION project folder, micrograph name -> rlnMicrographName) for datasets given as a RELION STAR.
+RELION = {}
+
+
+def _relion_micrographs(dataset, spec):
+    """Micrograph name -> path for a dataset given as a RELION micrographs STAR; records its RELION names and fills in
+    its pixel size from the optics table when the config gives none."""
+    star = spec["micrographs"]
+    project = spec.get("relion_project") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(star))))
+    try:
+        names, optics_pixel_size = read_micrographs_star(star, project)
+    except InputError as error:
+        raise WorkflowError(f"dataset {dataset!r}: {error}")
+    if "pixel_size" not in spec:
+        if optics_pixel_size is None:
+            raise WorkflowError(f"dataset {dataset!r}: {star} gives no single rlnMicrographPixelSize: set pixel_size")
+        spec["pixel_size"] = optics_pixel_size
+    found = {}
+    for name in names:
+        key = micrograph_name(name)
+        if key in found:
+            raise WorkflowError(f"dataset {dataset!r}: two micrographs in {star} are named {key!r}")
+        found[key] = name
+    RELION[dataset] = (project, found)
+    return {key: os.path.normpath(os.path.join(project, name)) for key, name in found.items()}
+
+
 def _list_micrographs(dataset, spec):
     """Micrograph name -> path for one dataset of the config."""
+    if isinstance(spec.get("micrographs"), str) and spec["micrographs"].endswith(".star"):
+        return _relion_micrographs(dataset, spec)
     if "simulate" in spec:
         count = spec["simulate"]["count"]
         names = [f"sim_{index:03d}" for index in range(count)]
@@ -71,6 +102,23 @@ wildcard_constraints:
     dataset="|".join(MICROGRAPHS),
     micrograph="[^/]+",
     batch=r"b\d+",
+
+
+def first_batch_files(pattern):
+    """Like :func:`batch_files`, for the first batches, those that hold the dataset's first
+    :data:`drpnet.operating.MICROGRAPHS` micrographs: they choose its operating point, and later batches change it
+    not."""
+
+    def files(wildcards):
+        chosen, count = [], 0
+        for batch, names in BATCHES[wildcards.dataset].items():
+            if count >= OPERATING_MICROGRAPHS:
+                break
+            chosen.append(pattern.format(dataset=wildcards.dataset, batch=batch))
+            count += len(names)
+        return chosen
+
+    return files
 
 
 def batch_names(wildcards):
@@ -219,12 +267,15 @@ def picking_classifier(wildcards):
 
 
 def thresholds_file(wildcards):
-    """Thresholds chosen on a labelled dataset (model: {thresholds: <dataset>}) as a one-item list, or none."""
+    """Thresholds chosen from the dataset's own scores (model: {thresholds: auto}) or on a labelled dataset
+    (model: {thresholds: <dataset>}) as a one-item list, or none (checkpoint)."""
     name = config["model"]["thresholds"]
     if name == "checkpoint":
         return []
+    if name == "auto":
+        return [f"results/{wildcards.dataset}/operating_point.json"]
     if not trained_here(name):
-        raise WorkflowError(f"model: thresholds: {name!r} is neither 'checkpoint' nor a configured dataset")
+        raise WorkflowError(f"model: thresholds: {name!r} is neither auto, checkpoint nor a configured dataset")
     return [f"results/models/{name}/thresholds.json"]
 
 
@@ -305,9 +356,22 @@ def truth_files(wildcards):
     return {name: path for name, path in files.items() if os.path.isfile(path)}
 
 
+def relion_names(wildcards):
+    """Micrograph name -> rlnMicrographName for a dataset from a RELION STAR, else nothing (the paths as given)."""
+    return RELION.get(wildcards.dataset, (None, {}))[1]
+
+
+def relion_project(wildcards):
+    return RELION.get(wildcards.dataset, (None, {}))[0]
+
+
 def export_outputs():
     """Dataset-level pick files, as the config asks for them."""
-    outputs = {"autopick": "results/{dataset}/autopick.star", "rejected": "results/{dataset}/rejected.tsv"}
+    outputs = {
+        "autopick": "results/{dataset}/autopick.star",
+        "coordinates": directory("results/{dataset}/coordinates"),
+        "rejected": "results/{dataset}/rejected.tsv",
+    }
     if config["export"]["particles_star"]:
         outputs["particles"] = "results/{dataset}/particles.star"
     if config["export"]["box"]:

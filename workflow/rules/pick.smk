@@ -1,5 +1,6 @@
 # Picking in batches (see workflow/README.md): `pick` runs the networks over a batch of micrographs in one process
-# and ranks every peak; `select` applies the thresholds; `export` writes the dataset-level files.
+# and ranks every peak; `operating_point` chooses the dataset's threshold from its first batches' scores (thresholds:
+# auto); `select` applies the thresholds; `export` writes the dataset-level files.
 # Coordinates are in the pixels of the micrographs as given.
 
 
@@ -32,13 +33,27 @@ rule pick:
         "../scripts/pick.py"
 
 
+rule operating_point:
+    input:
+        candidates=first_batch_files("results/{dataset}/candidates/{batch}.tsv.gz"),
+        summaries=first_batch_files("results/{dataset}/candidates/{batch}.json"),
+    output:
+        "results/{dataset}/operating_point.json",
+    log:
+        "logs/{dataset}/operating_point.log",
+    localrule: True
+    conda:
+        "../../envs/drpnet.yaml"
+    script:
+        "../scripts/operating_point.py"
+
+
 rule select:
     input:
         candidates="results/{dataset}/candidates/{batch}.tsv.gz",
         summary="results/{dataset}/candidates/{batch}.json",
         thresholds=thresholds_file,
     output:
-        coordinates=directory("results/{dataset}/picks/{batch}"),
         table="results/{dataset}/picks/{batch}.tsv.gz",
     log:
         "logs/{dataset}/select/{batch}.log",
@@ -55,7 +70,6 @@ rule select:
 rule export:
     input:
         picks=batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
-        coordinates=batch_files("results/{dataset}/picks/{batch}"),
         summaries=batch_files("results/{dataset}/candidates/{batch}.json"),
     output:
         **export_outputs(),
@@ -63,6 +77,8 @@ rule export:
         "logs/{dataset}/export.log",
     params:
         box_size=box_size_px,
+        relion_names=relion_names,
+        relion_project=relion_project,
     localrule: True
     conda:
         "../../envs/drpnet.yaml"

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 
 log_to(snakemake.log[0])
 inputs = snakemake.input
-micrographs, picks, _ = read_picks(inputs.picks, inputs.summaries)
-_, candidates, _ = read_picks(inputs.candidates, inputs.summaries)
+micrographs, picks = read_picks(inputs.picks, inputs.summaries)
+_, candidates = read_picks(inputs.candidates, inputs.summaries)
 truth = dict(zip(snakemake.params.micrographs, inputs.truth, strict=True))
 unpicked = sorted(set(truth) - set(micrographs))
 if unpicked:

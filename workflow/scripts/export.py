@@ -2,7 +2,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from drpnet.export import export_dataset
-from drpnet.io import write_table
+from drpnet.io import micrograph_shape, write_table
 from drpnet.logs import log_to
 from drpnet.selection import read_picks, read_rejected
 
@@ -11,14 +11,16 @@ if TYPE_CHECKING:
 
 log_to(snakemake.log[0], terminal="drpnet.rejected")  # what was rejected reaches the terminal
 inputs, outputs = snakemake.input, snakemake.output
-micrographs, picks, pick_files = read_picks(inputs.picks, inputs.summaries, inputs.coordinates)
+micrographs, picks = read_picks(inputs.picks, inputs.summaries)
+names = snakemake.params.relion_names  # a RELION STAR's names, for RELION to find its micrographs' picks
 export_dataset(
     outputs.autopick.rsplit("/", 1)[0],
-    micrographs,
-    pick_files,
+    {name: names.get(name, path) for name, path in micrographs.items()},
     picks,
     box_size=snakemake.params.box_size,
     particles_star="particles" in outputs.keys(),
+    project=snakemake.params.relion_project,
+    shapes={name: micrograph_shape(path) for name, path in micrographs.items()} if snakemake.params.box_size else None,
 )
 rejected = read_rejected(inputs.summaries)
 write_table(outputs.rejected, rejected)

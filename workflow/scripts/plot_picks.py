@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 log_to(snakemake.log[0])
-_, picks, _ = read_picks(snakemake.input.picks, snakemake.input.summaries)
+_, picks = read_picks(snakemake.input.picks, snakemake.input.summaries)
 truth = dict(zip(snakemake.params.truth_micrographs, snakemake.input.truth, strict=True))
 rejected = len(read_rejected(snakemake.input.summaries))
 title = snakemake.wildcards.dataset + (f" ({rejected} micrographs rejected: rejected.tsv)" if rejected else "")

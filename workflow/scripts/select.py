@@ -1,5 +1,4 @@
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
@@ -15,6 +14,5 @@ threshold = chosen(snakemake.params.threshold, thresholds, "threshold", batch.th
 cutoff = chosen(snakemake.params.cutoff, thresholds, "cutoff", batch.cutoff)
 logging.info("peak threshold %.3f, classifier cutoff %.3f", threshold, cutoff)
 picks = select_batch(batch, threshold, cutoff)
-Path(snakemake.output.coordinates).mkdir(parents=True, exist_ok=True)
-write_picks(picks, snakemake.output.coordinates, snakemake.output.table)
+write_picks(picks, snakemake.output.table)
 logging.info("%d micrographs, %d picks", len(picks), sum(len(table) for table in picks.values()))

@@ -1,0 +1,68 @@
+"""The label-free operating point: a threshold from the dataset's own peak scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from drpnet.operating import MICROGRAPHS, MIN_PEAKS, batches_operating_point, fit_mixture, operating_point
+from drpnet.selection import REJECTED_COLUMNS, Batch
+
+
+def two_groups(rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Peak scores of background (log10 around -2.5) and particles (around -0.5), and which are particles."""
+    background = 10 ** rng.normal(-2.5, 0.3, 600)
+    particles = 10 ** rng.normal(-0.5, 0.15, 400)
+    return scale * np.concatenate([background, particles]), np.repeat([False, True], [600, 400])
+
+
+def test_the_threshold_separates_particles_from_background():
+    scores, is_particle = two_groups(np.random.default_rng(0))
+    mixture = fit_mixture(scores)
+    assert mixture is not None
+    assert ((scores >= mixture.threshold) == is_particle).mean() > 0.99
+    assert mixture.weights[1] == pytest.approx(0.4, abs=0.02)
+
+
+def test_the_threshold_follows_lower_scores_on_a_new_protein():
+    rng = np.random.default_rng(1)
+    scores, _ = two_groups(rng)
+    lower, _ = two_groups(np.random.default_rng(1), scale=0.2)
+    ratio = fit_mixture(lower).threshold / fit_mixture(scores).threshold
+    assert ratio == pytest.approx(0.2, rel=0.01)
+
+
+def test_too_few_peaks_fall_back_to_the_models_threshold():
+    scores = 10 ** np.random.default_rng(2).normal(-1, 0.5, MIN_PEAKS - 1)
+    assert fit_mixture(scores) is None
+    assert fit_mixture(np.full(500, 0.3)) is None
+    threshold, record = operating_point([scores], fallback=0.19)
+    assert threshold == 0.19 and record["rule"] == "model"
+
+
+def batch_of(scores_by_micrograph: list[np.ndarray], probability: bool = False) -> Batch:
+    tables = [
+        pd.DataFrame({"micrograph": f"m{index:03d}", "x": 1.0, "y": 1.0, "score": scores})
+        for index, scores in enumerate(scores_by_micrograph)
+    ]
+    candidates = pd.concat(tables, ignore_index=True)
+    if probability:
+        candidates["probability"] = 0.5
+    picked = {f"m{index:03d}": f"m{index:03d}.mrc" for index in range(len(scores_by_micrograph))}
+    return Batch(candidates, picked, pd.DataFrame(columns=REJECTED_COLUMNS), 0.19, 0.0, 0.0)
+
+
+def test_only_the_first_micrographs_choose_it():
+    rng = np.random.default_rng(3)
+    first = [two_groups(rng)[0] for _ in range(MICROGRAPHS)]
+    later = [two_groups(rng, scale=0.1)[0] for _ in range(5)]
+    alone, record = batches_operating_point([batch_of(first)])
+    assert record["rule"] == "mixture" and record["micrographs"] == MICROGRAPHS
+    assert batches_operating_point([batch_of(first), batch_of(later)])[0] == alone
+    assert batches_operating_point([batch_of(first[:10] + later)])[0] != alone
+
+
+def test_with_a_classifier_the_models_thresholds_hold():
+    threshold, record = batches_operating_point([batch_of([two_groups(np.random.default_rng(4))[0]], True)])
+    assert threshold is None and record["rule"] == "model"
