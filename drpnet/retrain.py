@@ -32,17 +32,8 @@ from drpnet.pick import PeakSettings, Picker, set_threads
 from drpnet.plots import training_curves
 from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.targets import distance_target
-from drpnet.train import (
-    MATCH_RADIUS,
-    ClassifierTraining,
-    DetectorTraining,
-    Example,
-    labelled_box,
-    labelled_example,
-    selftrain_classifier,
-    train_classifier,
-    train_detector,
-)
+from drpnet.train import MATCH_RADIUS, DetectorTraining, Example, labelled_box, labelled_example, train_detector
+from drpnet.train_classifier import ClassifierTraining, selftrain_classifier, train_classifier
 
 log = logging.getLogger(__name__)
 

@@ -13,17 +13,13 @@ from drpnet import train as train_module
 from drpnet.detect import prepare
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import (
+from drpnet.train import DetectorTraining, Example, sampling_weights, train_detector, validation_f1
+from drpnet.train_classifier import (
     ClassifierTraining,
-    DetectorTraining,
-    Example,
     classifier_patches,
-    sampling_weights,
     selftrain_classifier,
     selftraining_patches,
     train_classifier,
-    train_detector,
-    validation_f1,
 )
 from tests.conftest import dark_blobs
 

@@ -16,14 +16,8 @@ from drpnet.detect import choose_device
 from drpnet.io import micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import (
-    ClassifierTraining,
-    DetectorTraining,
-    labelled_example,
-    simulated_examples,
-    train_classifier,
-    train_detector,
-)
+from drpnet.train import DetectorTraining, labelled_example, simulated_examples, train_detector
+from drpnet.train_classifier import ClassifierTraining, train_classifier
 
 log = logging.getLogger(__name__)
 

@@ -322,7 +322,7 @@ def detector_training(wildcards):
 
 
 def classifier_training(wildcards):
-    """Keyword arguments of drpnet.train.ClassifierTraining from the config."""
+    """Keyword arguments of drpnet.train_classifier.ClassifierTraining from the config."""
     return {**config["training"]["classifier"], "seed": config["training"]["seed"]}
 
 

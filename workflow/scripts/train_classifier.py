@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
 from drpnet.retrain import train_classifier_files
-from drpnet.train import ClassifierTraining
+from drpnet.train_classifier import ClassifierTraining
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
