@@ -31,6 +31,11 @@ def coordinate_path(micrograph: str) -> str:
     return str(relative.with_name(relative.stem + COORDINATE_SUFFIX))
 
 
+def default_project(star: PathLike) -> str:
+    """The RELION project folder of a job's STAR (``CtfFind/job003/micrographs_ctf.star``): two folders above it."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(star))))
+
+
 def read_micrographs_star(path: PathLike, project: PathLike | None = None) -> tuple[list[str], float | None]:
     """The ``rlnMicrographName`` of every micrograph in a RELION micrographs STAR (``micrographs_ctf.star``), as
     written, and the micrograph pixel size of its optics table (None if it has none, or several differ).
@@ -46,7 +51,7 @@ def read_micrographs_star(path: PathLike, project: PathLike | None = None) -> tu
     if micrographs is None or "rlnMicrographName" not in micrographs:
         raise InputError(path, "has no data_micrographs table with rlnMicrographName: not a RELION micrographs STAR")
     names = [str(name) for name in micrographs["rlnMicrographName"]]
-    base = Path(project) if project is not None else Path(path).resolve().parents[2]
+    base = Path(project if project is not None else default_project(path))
     missing = [name for name in names if not (base / name).is_file()]
     if missing:
         raise InputError(path, f"lists {len(missing)} micrographs not found under {base}, the first {missing[0]}")

@@ -25,7 +25,7 @@ from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
 from drpnet.operating import batches_operating_point
 from drpnet.pick import Picker
-from drpnet.relion import read_micrographs_star
+from drpnet.relion import default_project, read_micrographs_star
 from drpnet.selection import select_batch, write_picks
 from drpnet.shipped import NO_CLASSIFIER
 
@@ -80,7 +80,7 @@ def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str]
             raise SystemExit("--relion-project needs a RELION micrographs STAR as the input")
         return micrographs, None
     star = micrographs[0]
-    project = project or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(star))))
+    project = project or default_project(star)
     return read_micrographs_star(star, project)[0], project
 
 

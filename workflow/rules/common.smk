@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, micrograph_shape
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
-from drpnet.relion import read_micrographs_star
+from drpnet.relion import default_project, read_micrographs_star
 from drpnet.shipped import resolve
 
 
@@ -25,7 +25,7 @@ def _relion_micrographs(dataset, spec):
     """Micrograph name -> path for a dataset given as a RELION micrographs STAR; records its RELION names and fills in
     its pixel size from the optics table when the config gives none."""
     star = spec["micrographs"]
-    project = spec.get("relion_project") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(star))))
+    project = spec.get("relion_project") or default_project(star)
     try:
         names, optics_pixel_size = read_micrographs_star(star, project)
     except InputError as error:
