@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import mrcfile
+import numpy as np
 import pandas as pd
 import pytest
+import starfile
 import yaml
 from PIL import Image
 
@@ -459,3 +461,39 @@ def test_a_run_killed_mid_batch_finishes_after_unlock_with_the_same_bytes(tmp_pa
     assert len(files) > 6
     for file in files:
         assert (again / file).read_bytes() == (whole / file).read_bytes(), file
+
+
+def write_bad_micrographs(folder: Path) -> list[str]:
+    """One MRC of each kind a collection folder holds by mistake; their names."""
+    good = (folder / "m000.mrc").read_bytes()
+    (folder / "truncated.mrc").write_bytes(good[:4000])
+    stack = np.random.default_rng(0).normal(size=(3, 384, 448)).astype(np.float32)
+    kinds = {
+        "movie.mrc": stack,
+        "fourier.mrc": np.ones((384, 448), np.complex64),
+        "tiny.mrc": np.random.default_rng(1).normal(size=(20, 20)).astype(np.float32),
+        "flat.mrc": np.ones((384, 448), np.float32),
+    }
+    for name, data in kinds.items():
+        with mrcfile.new(folder / name) as mrc:
+            mrc.set_data(data)
+    return ["truncated.mrc", *kinds]
+
+
+@pytest.mark.slow
+def test_twenty_good_and_five_bad_micrographs_give_twenty_picked_and_five_rejected(tmp_path):
+    mics = tmp_path / "mics"
+    write_micrographs(mics, 20)
+    bad = write_bad_micrographs(mics)
+    code, output = run_snakemake(tmp_path, folder_config(mics))
+    assert code == 0, output[-2000:]
+    results = tmp_path / "results" / "real"
+    assert len(list((results / "coordinates").rglob("*_autopick.star"))) == 20
+    assert len(starfile.read(results / "autopick.star")) == 20
+    rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
+    assert sorted(Path(path).name for path in rejected["micrograph"]) == sorted(bad)
+    assert rejected["reason"].str.len().min() > 10
+    code, output = run_snakemake(tmp_path / "strict", folder_config(mics, on_bad_micrograph="fail"))
+    assert code != 0
+    lines = [line for line in output.splitlines() if "drpnet pick: error:" in line]
+    assert lines and str(mics) in lines[0] and "on_bad_micrograph: fail" in lines[0], output[-2000:]

@@ -22,6 +22,7 @@ rule pick:
         light_particles=light_particles,
         peaks=peak_settings,
         device=config["device"],
+        strict=config["on_bad_micrograph"] == "fail",
     threads: PICK_THREADS
     resources:
         mem_mb=pick_memory_mb,
