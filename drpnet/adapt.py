@@ -1,10 +1,11 @@
 """Label-free adaptation of a detector to the user's own micrographs (DRPnet's self-training, applied to the detector).
 
 The shipped detector ranks the particles of a protein it never saw poorly, but its most confident peaks are mostly
-right. Adaptation fine-tunes it on the dataset's own micrographs against pseudo-labels: the top ``confident`` fraction
-of its positive peaks are particles; pixels far from every peak where the image holds no dark blob (a negative
-Laplacian-of-Gaussian response) are background; everything else is left out of the loss, so the many particles it
-was unsure of are not taught as background.
+right. Adaptation fine-tunes it on the dataset's own micrographs against pseudo-labels: the top ``confident``
+fraction of the peaks picking would keep (above the threshold :mod:`drpnet.operating` finds in their scores) are
+particles; pixels far from every such peak where the image holds no dark blob (a negative Laplacian-of-Gaussian
+response) are background; everything else is left out of the loss, so the many particles it was unsure of are not
+taught as background.
 
 Every ``check_every``-th micrograph is held back. The adapted detector is kept only if, there, it still finds at
 least ``min_agreement`` of the peaks the original detector was confident of (a label-free guard against an
@@ -29,7 +30,7 @@ from drpnet.baseline import blob_response
 from drpnet.detect import detect, prepare
 from drpnet.evaluate import match
 from drpnet.io import PathLike, micrograph_name, read_micrograph
-from drpnet.peaks import find_peaks
+from drpnet.operating import operating_point
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import preprocess
 from drpnet.targets import distance_target
@@ -82,14 +83,20 @@ class Peaks:
         return positive & (self.scores >= np.quantile(self.scores[positive], 1 - fraction))
 
 
-def all_peaks(model: nn.Module, image: np.ndarray, working_radius: float, device: torch.device) -> Peaks:
-    """Every local maximum of the detector's map above 0, as picking finds them."""
-    settings = PeakSettings()
-    diameter = 2 * working_radius
-    found = find_peaks(
-        detect(model, image, device), 0.0, settings.min_distance * diameter, settings.edge * diameter, settings.sigma
-    )
-    return Peaks(found[["x", "y"]].to_numpy(float), found["score"].to_numpy(float))
+def picked_peaks(
+    model: nn.Module, images: Mapping[str, np.ndarray], working_radius: float, fallback: float, device: torch.device
+) -> dict[str, Peaks]:
+    """The peaks picking would keep in each image (name -> ``(rows, columns)``): the local maxima of the detector's
+    map above the threshold :mod:`drpnet.operating` finds in their scores (``fallback`` if it finds none). The
+    weaker maxima are the map's noise, and would crowd out both the confident particles and the background."""
+    found = {
+        name: PeakSettings().find(detect(model, image, device), 0.0, working_radius) for name, image in images.items()
+    }
+    threshold, _ = operating_point([table["score"].to_numpy(float) for table in found.values()], fallback)
+    picked = {name: table[table["score"] >= threshold] for name, table in found.items()}
+    return {
+        name: Peaks(table[["x", "y"]].to_numpy(float), table["score"].to_numpy(float)) for name, table in picked.items()
+    }
 
 
 def pseudo_labelled(
@@ -147,14 +154,10 @@ def adapt_detector(
     radius = info.preprocess_settings.working_radius
     names = sorted(images)
     held = set(names[settings.check_every - 1 :: settings.check_every] or names[-1:]) if len(names) > 1 else set()
+    peaks = picked_peaks(original, {name: images[name] for name in names}, radius, info.threshold, device)
     examples = {
         name: pseudo_labelled(
-            name,
-            images[name],
-            all_peaks(original, images[name], radius, device),
-            radius,
-            settings.confident,
-            DetectorTraining.target_radius,
+            name, images[name], peaks[name], radius, settings.confident, DetectorTraining.target_radius
         )
         for name in names
     }
@@ -182,7 +185,7 @@ def adapt_detector(
     train_detector(train, check, training, info.preprocess_settings, out, device, provenance, detector)
     adapted_model, adapted_info = checkpoint.load(out, "detector")
     adapted = prepare(adapted_model, device)
-    found = [all_peaks(adapted, example.image, radius, device) for example in check]
+    found = list(picked_peaks(adapted, {e.name: e.image for e in check}, radius, info.threshold, device).values())
     confident_scores = np.concatenate([p.scores[p.is_confident(settings.confident)] for p in found])
     threshold = THRESHOLD_FRACTION * float(np.median(confident_scores)) if len(confident_scores) else info.threshold
     share = agreement([e.centres for e in check], [p.xy[p.scores >= threshold] for p in found], radius)

@@ -48,6 +48,12 @@ class PeakSettings:
     edge: float = 0.5
     sigma: float = 1.0
 
+    def find(self, centre_map: np.ndarray, threshold: float, working_radius: float) -> pd.DataFrame:
+        """The peaks of a working-frame centre map above ``threshold`` (:func:`~drpnet.peaks.find_peaks`), these
+        settings scaled by the particle diameter ``2 * working_radius``."""
+        diameter = 2 * working_radius
+        return find_peaks(centre_map, threshold, self.min_distance * diameter, self.edge * diameter, self.sigma)
+
 
 def to_input_frame(working_xy: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
     """``(n, 2)`` working-frame ``(u, v)`` to input-frame ``(x, y)``."""
@@ -63,10 +69,7 @@ def find_candidates(
     centre_map: np.ndarray, scale: tuple[float, float], working_radius: float, threshold: float, settings: PeakSettings
 ) -> pd.DataFrame:
     """Peaks of a centre map, as ``x``, ``y`` (input frame) and ``score``, strongest first."""
-    diameter = 2 * working_radius
-    peaks = find_peaks(
-        centre_map, threshold, settings.min_distance * diameter, settings.edge * diameter, settings.sigma
-    )
+    peaks = settings.find(centre_map, threshold, working_radius)
     xy = to_input_frame(peaks[["x", "y"]].to_numpy(), scale)
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "score": peaks["score"].to_numpy(float)})
 

@@ -26,7 +26,6 @@ from drpnet.detect import detect
 from drpnet.evaluate import match
 from drpnet.io import atomic_path, read_coordinates, read_micrograph, write_table
 from drpnet.models import build_detector
-from drpnet.peaks import find_peaks
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.simulate import random_settings, simulate_micrograph
@@ -203,8 +202,7 @@ def labelled_peaks(
     """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, and ``(n,)`` the index of
     the labelled centre each matches within ``match_radius`` diameters (-1: none)."""
     diameter = 2 * working_radius
-    centre_map = detect(model, example.image, device)
-    found = find_peaks(centre_map, threshold, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma)
+    found = peaks.find(detect(model, example.image, device), threshold, working_radius)
     xy = found[["x", "y"]].to_numpy(float)
     inside = example.inside(xy)
     xy, scores = xy[inside], found["score"].to_numpy(float)[inside]

@@ -23,7 +23,6 @@ from drpnet.crop import crop_patches
 from drpnet.detect import detect, prepare
 from drpnet.evaluate import match
 from drpnet.models import CLASSIFIER_PATCH, PatchClassifier
-from drpnet.peaks import find_peaks
 from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
 from drpnet.train import MATCH_RADIUS, Example, best_mean_f1, dihedral, labelled_peaks
 
@@ -191,9 +190,7 @@ def selftraining_patches(
     diameter = 2 * working_radius
     patches, labels = [], []
     for image in images:
-        found = find_peaks(
-            detect(detector, image, device), 0.0, peaks.min_distance * diameter, peaks.edge * diameter, peaks.sigma
-        )
+        found = peaks.find(detect(detector, image, device), 0.0, working_radius)
         xy, scores = found[["x", "y"]].to_numpy(float), found["score"].to_numpy(float)
         above = scores >= threshold
         if not above.any():

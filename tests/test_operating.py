@@ -10,25 +10,27 @@ from drpnet.operating import MICROGRAPHS, MIN_PEAKS, batches_operating_point, fi
 from drpnet.selection import REJECTED_COLUMNS, Batch
 
 
-def two_groups(rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Peak scores of background (log10 around -2.5) and particles (around -0.5), and which are particles."""
-    background = 10 ** rng.normal(-2.5, 0.3, 600)
-    particles = 10 ** rng.normal(-0.5, 0.15, 400)
-    return scale * np.concatenate([background, particles]), np.repeat([False, True], [600, 400])
+def three_groups(rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Peak scores as a centre map gives them, and which are particles: many of the flat map's noise (log10 around
+    -2.7), fewer of background structure (around -1.3, broad) and the particles (around -0.45)."""
+    noise = 10 ** rng.normal(-2.7, 0.2, 1500)
+    structure = 10 ** rng.normal(-1.3, 0.3, 300)
+    particles = 10 ** rng.normal(-0.45, 0.1, 500)
+    return scale * np.concatenate([noise, structure, particles]), np.repeat([False, False, True], [1500, 300, 500])
 
 
-def test_the_threshold_separates_particles_from_background():
-    scores, is_particle = two_groups(np.random.default_rng(0))
+def test_the_threshold_separates_particles_from_noise_and_structure():
+    scores, is_particle = three_groups(np.random.default_rng(0))
     mixture = fit_mixture(scores)
     assert mixture is not None
-    assert ((scores >= mixture.threshold) == is_particle).mean() > 0.99
-    assert mixture.weights[1] == pytest.approx(0.4, abs=0.02)
+    assert ((scores >= mixture.threshold) == is_particle).mean() > 0.98
+    assert mixture.weights[-1] == pytest.approx(500 / 2300, abs=0.02)
 
 
 def test_the_threshold_follows_lower_scores_on_a_new_protein():
     rng = np.random.default_rng(1)
-    scores, _ = two_groups(rng)
-    lower, _ = two_groups(np.random.default_rng(1), scale=0.2)
+    scores, _ = three_groups(rng)
+    lower, _ = three_groups(np.random.default_rng(1), scale=0.2)
     ratio = fit_mixture(lower).threshold / fit_mixture(scores).threshold
     assert ratio == pytest.approx(0.2, rel=0.01)
 
@@ -55,8 +57,8 @@ def batch_of(scores_by_micrograph: list[np.ndarray], probability: bool = False) 
 
 def test_only_the_first_micrographs_choose_it():
     rng = np.random.default_rng(3)
-    first = [two_groups(rng)[0] for _ in range(MICROGRAPHS)]
-    later = [two_groups(rng, scale=0.1)[0] for _ in range(5)]
+    first = [three_groups(rng)[0] for _ in range(MICROGRAPHS)]
+    later = [three_groups(rng, scale=0.1)[0] for _ in range(5)]
     alone, record = batches_operating_point([batch_of(first)])
     assert record["rule"] == "mixture" and record["micrographs"] == MICROGRAPHS
     assert batches_operating_point([batch_of(first), batch_of(later)])[0] == alone
@@ -64,5 +66,5 @@ def test_only_the_first_micrographs_choose_it():
 
 
 def test_with_a_classifier_the_models_thresholds_hold():
-    threshold, record = batches_operating_point([batch_of([two_groups(np.random.default_rng(4))[0]], True)])
+    threshold, record = batches_operating_point([batch_of([three_groups(np.random.default_rng(4))[0]], True)])
     assert threshold is None and record["rule"] == "model"
