@@ -264,6 +264,16 @@ def retrain_config(classifier_steps: int = 20) -> dict:
     return demo_config(count=2) | {"model": {"detector": "tiny", "classifier": "tiny"}, "training": training}
 
 
+def test_a_detector_trained_on_labels_picks_at_the_threshold_its_validation_chose(tmp_path):
+    config = retrain_config()
+    config["model"] = {"detector": "tiny", "classifier": "none"}  # thresholds: auto, the default
+    code, dry = run_snakemake(tmp_path, config, "-n")
+    assert code == 0, dry[-2000:]
+    planned = planned_jobs(dry)
+    assert planned.get("train_detector") == 1 and planned.get("select") == 1, planned
+    assert "operating_point" not in planned, planned
+
+
 @pytest.mark.slow
 def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
     code, output = run_snakemake(tmp_path, retrain_config())
