@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -75,20 +76,50 @@ def read_targets(stack: PathLike, centres: PathLike, working_radius: float) -> E
     return Example(Path(stack).stem, image, xy, box, "real", target)
 
 
-def split_examples(
-    targets: Mapping[str, tuple[PathLike, PathLike]], validation: int, working_radius: float
-) -> tuple[list[Example], list[Example]]:
-    """Training and validation examples: the last ``validation`` micrographs by name validate.
+Validation = float | Sequence[str]
+"""Which labelled micrographs validate: their names, or the fraction of them to draw."""
 
-    With a single labelled micrograph it both trains and validates (logged): a few labels are
+
+def choose_validation(names: Sequence[str], validation: Validation, seed: int = 0) -> list[str]:
+    """The labelled micrographs kept back to validate, chosen the same way on every run.
+
+    Parameters
+    ----------
+    names
+        The labelled micrographs.
+    validation
+        Names of micrographs among ``names``, or a fraction of them in [0, 1): at least one micrograph, and one
+        fewer than all, drawn with ``seed`` from the names in sorted order (0: none, the training data validates).
+    """
+    if isinstance(validation, str) or not isinstance(validation, Sequence):
+        if not 0 <= float(validation) < 1:
+            raise ValueError(f"validation: a fraction in [0, 1) or micrograph names, not {validation!r}")
+        if float(validation) == 0 or len(names) < 2:
+            return []
+        count = min(max(1, round(float(validation) * len(names))), len(names) - 1)
+        return sorted(random.Random(seed).sample(sorted(names), count))
+    unknown = sorted(set(validation) - set(names))
+    if unknown:
+        raise ValueError(f"validation: {', '.join(unknown)} not among the labelled micrographs")
+    return sorted(validation)
+
+
+def split_examples(
+    targets: Mapping[str, tuple[PathLike, PathLike]], validation: Validation, working_radius: float, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
+    """Training and validation examples, the validation micrographs chosen by :func:`choose_validation`.
+
+    When none are kept back (or every one is) the training micrographs also validate (logged): a few labels are
     better used than kept back.
     """
-    examples = [read_targets(*targets[name], working_radius) for name in sorted(targets)]
-    if len(examples) < 2 or validation < 1:
-        log.warning("only %d labelled micrograph(s): validating on the training data", len(examples))
-        return examples, examples
-    held = min(validation, len(examples) - 1)
-    return examples[:-held], examples[-held:]
+    held_names = choose_validation(list(targets), validation, seed)
+    examples = {name: read_targets(*targets[name], working_radius) for name in sorted(targets)}
+    train = [example for name, example in examples.items() if name not in held_names]
+    if not held_names or not train:
+        log.warning("%d labelled micrograph(s), none kept back: validating on the training data", len(examples))
+        return list(examples.values()), list(examples.values())
+    log.info("validating on %s; training on %s", ", ".join(held_names), ", ".join(e.name for e in train))
+    return train, [examples[name] for name in held_names]
 
 
 def _description(train: Sequence[Example], validation: Sequence[Example]) -> dict[str, object]:
@@ -102,7 +133,7 @@ def train_detector_files(
     targets: Mapping[str, tuple[PathLike, PathLike]],
     out: PathLike,
     settings: DetectorTraining,
-    validation: int = 1,
+    validation: Validation = 0.2,
     initial: PathLike | None = None,
     device: str = "auto",
     threads: int = 1,
@@ -110,7 +141,7 @@ def train_detector_files(
     """Train (or fine-tune ``initial``) a detector on the targets; see :func:`drpnet.train.train_detector`."""
     set_threads(threads)
     preprocess_settings = PreprocessSettings()
-    train, held = split_examples(targets, validation, preprocess_settings.working_radius)
+    train, held = split_examples(targets, validation, preprocess_settings.working_radius, settings.seed)
     initial_path = None if initial is None else checkpoint.resolve(initial, "detector")
     history = train_detector(
         train, held, settings, preprocess_settings, out, choose_device(device), _description(train, held), initial_path
@@ -124,13 +155,13 @@ def train_classifier_files(
     detector: PathLike,
     out: PathLike,
     settings: ClassifierTraining,
-    validation: int = 1,
+    validation: Validation = 0.2,
     device: str = "auto",
     threads: int = 1,
 ) -> pd.DataFrame:
     """Train a classifier on the detector's candidates in the labelled micrographs."""
     set_threads(threads)
-    train, held = split_examples(targets, validation, PreprocessSettings().working_radius)
+    train, held = split_examples(targets, validation, PreprocessSettings().working_radius, settings.seed)
     history = train_classifier(train, held, detector, settings, out, choose_device(device), _description(train, held))
     write_table(Path(out).with_suffix(".tsv"), history)
     return history

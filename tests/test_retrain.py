@@ -8,7 +8,7 @@ import pytest
 
 from drpnet.evaluate import score
 from drpnet.io import write_coordinates, write_mrc
-from drpnet.retrain import best_threshold, make_targets_file, read_targets
+from drpnet.retrain import best_threshold, choose_validation, make_targets_file, read_targets
 from tests.conftest import dark_blobs
 
 
@@ -52,3 +52,28 @@ def test_target_files_hold_the_preprocessed_micrograph_its_target_and_its_labels
     for x, y in np.round(example.centres).astype(int):
         assert example.target[y, x] > 0.8 and example.image[y, x] < -1, "bright target on a dark particle"
     assert example.target[5, 5] == 0
+
+
+NAMES = [f"mic_{index:03d}" for index in range(20)]
+
+
+def test_a_validation_share_is_drawn_the_same_way_on_every_run_and_from_any_order():
+    chosen = choose_validation(NAMES, 0.2, seed=0)
+    assert len(chosen) == 4 and set(chosen) <= set(NAMES)
+    assert choose_validation(NAMES[::-1], 0.2, seed=0) == chosen
+    draws = {tuple(choose_validation(NAMES, 0.2, seed=seed)) for seed in range(5)}
+    assert len(draws) > 1, "the seed chooses"
+
+
+def test_a_validation_share_keeps_one_back_and_leaves_one_to_train():
+    assert len(choose_validation(NAMES[:3], 0.01)) == 1
+    assert len(choose_validation(NAMES[:2], 0.9)) == 1
+    assert choose_validation(NAMES[:1], 0.5) == [] and choose_validation(NAMES, 0) == []
+
+
+def test_named_validation_micrographs_are_kept_and_unknown_ones_refused():
+    assert choose_validation(NAMES, ["mic_012", "mic_007"]) == ["mic_007", "mic_012"]
+    with pytest.raises(ValueError, match="mic_999 not among the labelled micrographs"):
+        choose_validation(NAMES, ["mic_007", "mic_999"])
+    with pytest.raises(ValueError, match="fraction"):
+        choose_validation(NAMES, 1.5)

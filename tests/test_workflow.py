@@ -258,6 +258,7 @@ def test_report_opens_offline_in_chromium_and_its_images_load(small_run):
 
 def retrain_config(classifier_steps: int = 20) -> dict:
     training = {
+        "validation": ["sim_001"],
         "detector": {"steps": 20, "batch": 4, "crop": 64, "validate_every": 10},
         "classifier": {"steps": classifier_steps, "batch": 16},
     }
@@ -272,6 +273,14 @@ def test_a_detector_trained_on_labels_picks_at_the_threshold_its_validation_chos
     planned = planned_jobs(dry)
     assert planned.get("train_detector") == 1 and planned.get("select") == 1, planned
     assert "operating_point" not in planned, planned
+
+
+def test_validation_micrographs_not_in_the_labelled_dataset_are_refused_in_one_line(tmp_path):
+    config = retrain_config()
+    config["training"]["validation"] = ["sim_001", "mic_7"]
+    code, output = run_snakemake(tmp_path, config, "-n")
+    assert code != 0
+    assert "training: validation: mic_7 not among the labelled micrographs of 'tiny'" in output, output[-2000:]
 
 
 @pytest.mark.slow

@@ -302,6 +302,11 @@ def training_files(wildcards):
     names = list(truth_files(wildcards))
     if not names:
         raise WorkflowError(f"dataset {wildcards.dataset!r} has no labelled micrographs to train on")
+    validation = config["training"]["validation"]
+    unknown = sorted(set(validation) - set(names)) if isinstance(validation, list) else []
+    if unknown:
+        listed = ", ".join(unknown)
+        raise WorkflowError(f"training: validation: {listed} not among the labelled micrographs of {wildcards.dataset!r}")
     folder = f"results/models/{wildcards.dataset}/targets"
     return {
         "stacks": [f"{folder}/{name}.mrc" for name in names],
