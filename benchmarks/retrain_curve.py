@@ -1,13 +1,19 @@
-"""F1 on held-out EMPIAR-10017 micrographs against the number of labelled micrographs retrained on, via the workflow.
+"""Few-label curve: F1 and AP on held-out micrographs against the labelled micrographs retrained on, via the workflow.
 
-    python benchmarks/retrain_curve.py [--work /tmp/drpnet-retrain] [--runs none one three all] [--steps N]
+    python benchmarks/retrain_curve.py [--set empiar10059] [--labelled 1 2 4] [--budget-minutes 10]
+        [--topaz .venv-topaz/bin/topaz] [--work /tmp/drpnet-curve] [--json F]
 
-Starts from a detector trained on simulated micrographs only (made first with `drpnet train --simulated 40`, so it
-has never seen EMPIAR-10017), then for each run lets the workflow (`model: {detector: empiar_train}`,
-`training: {initial: <that detector>}`) fine-tune it on 1, 3 or all 10 labelled micrographs that are not held out,
-and scores the detector's picks (no classifier) on the 4 held-out ones at the threshold chosen on validation
-("none": the simulated-only detector itself).
-Each run is its own Snakemake working directory under --work; prints a markdown table and writes curve.json there.
+For each count, one Snakemake run in its own working directory under --work fine-tunes the shipped detector (the
+workflow's default) on that many labelled training micrographs, validates on the set's validation micrograph (named
+in the config) and picks the test micrographs with what it trained, at the threshold validation chose; no
+classifier. F1 is at that operating point; AP is over the trained detector's full ranking (`drpnet pick --threshold
+0` on the test micrographs). Beside them, on the same test micrographs: the shipped default (no labels), the LoG
+baseline and pretrained Topaz (its F1 the best over all thresholds, an oracle), as `benchmarks/compare.py` runs them.
+
+Splits (never used for the shipped weights):
+- empiar10059 (TRPV1, 36 px): train from stack_0001-0004, validate on stack_0005, test on stack_0251-0255.
+- empiar10947 (60 px): train from its first 4 micrographs, validate on the 5th, test on the last 5.
+Scores at 0.5 diameters inside the labels' region, as in compare.py.
 """
 
 from __future__ import annotations
@@ -19,79 +25,137 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
-from drpnet import checkpoint
+sys.path.insert(0, str(Path(__file__).parent))
+from compare import DRPNET, read_drpnet, read_topaz, scored, topaz
+from compare import drpnet as drpnet_command
+from compare import run as run_command
+from sets import SETS, LabelledSet
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "empiar10017"
-DRPNET = str(Path(sys.executable).parent / "drpnet")
+RADIUS = 0.5  # diameters
 
 
-def split() -> tuple[list[str], list[str], list[str]]:
-    """Held-out, training and validation micrographs of the shipped detector (the curve keeps them apart too)."""
-    info = checkpoint.read_info(checkpoint.PRETRAINED, "detector")
-    train, validation = info.training["train_micrographs"], info.training["validation_micrographs"]
-    names = sorted(p.stem for p in (DATA / "micrographs").glob("*.jpg"))
-    return [n for n in names if n not in train + validation], sorted(train), sorted(validation)
+def split(labelled: LabelledSet) -> tuple[list[Path], Path, list[Path]]:
+    """Training pool (first four), validation micrograph (fifth) and test micrographs (last five)."""
+    micrographs = labelled.micrographs()
+    return micrographs[:4], micrographs[4], micrographs[5:]
 
 
-def dataset(names: list[str]) -> dict:
-    micrographs = [str(DATA / "micrographs" / f"{name}.jpg") for name in names]
-    return {"micrographs": micrographs, "truth": str(DATA / "coords"), "pixel_size": 1.77, "diameter_px": 108}
+def dataset(labelled: LabelledSet, micrographs: list[Path]) -> dict:
+    return {
+        "micrographs": [str(m) for m in micrographs],
+        "truth": str(labelled.folder / "coords"),
+        "diameter_px": labelled.diameter,
+        "truth_margin": labelled.truth_margin,
+    }
+
+
+def retrain(labelled: LabelledSet, count: int, budget: float, work: Path) -> tuple[Path, float]:
+    """Fine-tune on ``count`` training micrographs through the workflow and pick the test set; its folder, seconds."""
+    pool, validation, test = split(labelled)
+    folder = work / labelled.name / f"labelled_{count}"
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    config = {
+        "datasets": {"train": dataset(labelled, [*pool[:count], validation]), "test": dataset(labelled, test)},
+        "model": {"detector": "train", "classifier": "none"},
+        "training": {"validation": [validation.stem], "detector": {"budget_minutes": budget}},
+        "report": {"overlays": 0},
+    }
+    (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
+    begin = time.perf_counter()
+    subprocess.run([*snakemake, "--directory", str(folder), "results/test/autopick.star"], check=True)
+    return folder, time.perf_counter() - begin
+
+
+def workflow_picks(folder: Path) -> dict[str, pd.DataFrame]:
+    tables = [
+        pd.read_csv(path, sep="\t", dtype={"micrograph": str})
+        for path in (folder / "results/test/picks").glob("*.tsv.gz")
+    ]
+    table = pd.concat(tables)
+    return {
+        name: picks.drop(columns="micrograph").reset_index(drop=True) for name, picks in table.groupby("micrograph")
+    }
+
+
+def row(method: str, labelled_count: int | None, at, ranked, minutes: float | None = None) -> dict:
+    return {
+        "method": method,
+        "labelled": labelled_count,
+        "precision": None if at is None else at.precision,
+        "recall": None if at is None else at.recall,
+        "f1": ranked.best_f1 if at is None else at.f1,
+        "average_precision": ranked.average_precision,
+        "minutes": minutes,
+    }
+
+
+def baselines(labelled: LabelledSet, test: list[Path], executable: str | None, work: Path) -> list[dict]:
+    """Shipped default, LoG and Topaz on the test micrographs, each at its operating point and over its ranking."""
+    methods = {
+        "drpnet shipped default (no labels)": (drpnet_command(), drpnet_command("--threshold", "0"), read_drpnet),
+        "LoG blobs": (
+            drpnet_command("--model", "log"),
+            drpnet_command("--model", "log", "--threshold", "-10"),
+            read_drpnet,
+        ),
+    }
+    if executable:
+        methods["Topaz pretrained resnet16 (best F1)"] = (None, topaz(executable), read_topaz)
+    rows = []
+    for name, (operating, ranking, read) in methods.items():
+        folder = work / labelled.name / name.split(" ")[0].lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        picks = {}
+        for run_name, command in {"operating": operating, "ranking": ranking}.items():
+            if command is not None:
+                run_command(command(labelled, test, folder / run_name, 2), folder / f"{run_name}.log")
+                picks[run_name] = read(folder / run_name)
+        at = scored(labelled, test, picks["operating"], RADIUS) if operating else None
+        rows.append(row(name, 0, at, scored(labelled, test, picks["ranking"], RADIUS)))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/drpnet-retrain"))
-    runs = ["none", "one", "three", "all"]
-    parser.add_argument("--runs", nargs="+", default=runs, choices=runs)
-    parser.add_argument("--steps", type=int, default=None, help="detector steps for the runs (default: the config's)")
+    parser.add_argument("--set", default="empiar10059", choices=["empiar10059", "empiar10947"])
+    parser.add_argument("--labelled", nargs="+", type=int, default=[1, 2, 4], help="training micrographs per run")
+    parser.add_argument("--budget-minutes", type=float, default=10.0, help="each detector training's budget")
+    parser.add_argument("--topaz", default=None, help="topaz executable (default: .venv-topaz/bin/topaz if present)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/drpnet-curve"))
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    held_out, train, validation = split()
-    # Training micrographs first, validation ones last: the workflow validates on the last ones by name.
-    labelled = {
-        "none": ([], 0),
-        "one": (train[:1], 1),
-        "three": (train[:2] + validation[:1], 1),
-        "all": (train + validation, 2),
-    }
-    start_from = args.work / "simulated_only.pt"
-    if not start_from.exists():
-        args.work.mkdir(parents=True, exist_ok=True)
-        command = [DRPNET, "train", "--simulated", "40", "--patience", "4", "--detector-out", str(start_from)]
-        subprocess.run([*command, "--threads", "2", "--device", "cpu"], check=True)
-    rows = []
-    for run in args.runs:
-        names, validation_count = labelled[run]
-        workdir = args.work / run
-        (workdir / "config").mkdir(parents=True, exist_ok=True)
-        training = {"validation": validation_count, "initial": str(start_from)}
-        if args.steps:
-            training["detector"] = {"steps": args.steps}
-        datasets = {"empiar_test": dataset(held_out)} | ({"empiar_train": dataset(names)} if names else {})
-        detector = "empiar_train" if names else str(start_from)
-        config = {
-            "datasets": datasets,
-            "model": {"detector": detector, "classifier": "none"},
-            "training": training,
-            "report": {"overlays": 0},
-        }
-        (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-        begin = time.perf_counter()
-        targets = ["results/empiar_test/evaluation/summary.json"]
-        snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
-        subprocess.run([*snakemake, "--directory", str(workdir), *targets], check=True)
-        scores = json.loads((workdir / "results/empiar_test/evaluation/summary.json").read_text())["picks"]["0.2"]
-        rows.append({"run": run, "labelled": len(names), "seconds": time.perf_counter() - begin, **scores})
-    print(f"\n{len(held_out)} held-out micrographs, detector only, threshold from validation\n")
-    print("| labelled micrographs | precision | recall | F1 | AP | minutes (train + pick) |\n|---|---|---|---|---|---|")
-    for row in rows:
-        print(
-            f"| {row['labelled']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
-            f"{row['average_precision']:.3f} | {row['seconds'] / 60:.1f} |"
-        )
-    (args.work / "curve.json").write_text(json.dumps(rows, indent=2))
+    labelled = next(s for s in SETS if s.name == args.set)
+    if not labelled.folder.is_dir():
+        raise SystemExit(f"{labelled.folder} not found")
+    executable = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
+    _, _, test = split(labelled)
+    rows = baselines(labelled, test, executable, args.work)
+    for count in args.labelled:
+        folder, seconds = retrain(labelled, count, args.budget_minutes, args.work)
+        ranking = folder / "ranking"
+        model = folder / "results/models/train/detector.pt"
+        command = [DRPNET, "pick", *map(str, test), "--model", str(model), "--classifier", "none", "--threshold", "0"]
+        command += ["--diameter", str(labelled.diameter), "--out", str(ranking), "--threads", "2", "--device", "cpu"]
+        run_command(command, folder / "ranking.log")
+        at = scored(labelled, test, workflow_picks(folder), RADIUS)
+        ranked = scored(labelled, test, read_drpnet(ranking), RADIUS)
+        rows.append(row("drpnet retrained (workflow)", count, at, ranked, seconds / 60))
+    print(f"\n{labelled.name}: {len(test)} test micrographs, scored at {RADIUS} d inside the labels' region\n")
+    print(
+        "| method | labelled training micrographs | P | R | F1 | AP | minutes (train + pick) |\n"
+        "|---|---|---|---|---|---|---|"
+    )
+    for r in rows:
+        cells = [f"{r[k]:.3f}" if r[k] is not None else "" for k in ("precision", "recall", "f1", "average_precision")]
+        minutes = "" if r["minutes"] is None else f"{r['minutes']:.1f}"
+        print(f"| {r['method']} | {r['labelled'] or 'none'} | {' | '.join(cells)} | {minutes} |")
+    if args.json:
+        args.json.write_text(json.dumps({"set": labelled.name, "test": [m.stem for m in test], "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

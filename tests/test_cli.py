@@ -54,8 +54,17 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     assert "data_coordinate_files" in listing and "_rlnMicrographCoordinates" in listing and mics[0] in listing
     picks = picked(tmp_path, mics[0])
     assert len(picks) > 10
-    particles = (tmp_path / "particles.star").read_text()
-    assert particles.count("m0.mrc") == len(picks)
+    particles = starfile.read(tmp_path / "particles.star", always_dict=True)["particles"]
+    assert list(particles.columns) == [
+        "rlnMicrographName",
+        "rlnCoordinateX",
+        "rlnCoordinateY",
+        "rlnAutopickFigureOfMerit",
+    ]
+    on_first = particles[particles["rlnMicrographName"] == mics[0]]  # cryoSPARC links picks to exposures by this name
+    located = on_first.sort_values("rlnCoordinateX")[["rlnCoordinateX", "rlnCoordinateY"]].to_numpy()
+    np.testing.assert_allclose(located, picks.sort_values("x")[["x", "y"]].to_numpy(), atol=1e-3)
+    assert set(particles["rlnMicrographName"]) <= set(mics)
     box = np.loadtxt(tmp_path / "box" / "m0.box", ndmin=2)
     rows, columns = micrograph_shape(mics[0])
     left, top = (picks["x"] - 105 / 2).round(), (picks["y"] - 105 / 2).round()

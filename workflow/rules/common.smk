@@ -14,6 +14,9 @@ from drpnet.shipped import resolve
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
 
+# envs/drpnet.post-deploy.sh installs the package from this checkout into each conda env (--use-conda).
+os.environ["DRPNET_SOURCE"] = workflow.basedir
+
 SIMULATED = "results/{dataset}/simulated"
 
 
