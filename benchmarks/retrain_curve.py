@@ -36,6 +36,7 @@ from sets import SETS, LabelledSet
 
 REPO = Path(__file__).resolve().parents[1]
 RADIUS = 0.5  # diameters
+PIXEL_SIZE = {"empiar10059": 4.8, "empiar10947": 1.0}  # approximate or unknown: headers only, the diameter is in px
 
 
 def split(labelled: LabelledSet) -> tuple[list[Path], Path, list[Path]]:
@@ -49,6 +50,7 @@ def dataset(labelled: LabelledSet, micrographs: list[Path]) -> dict:
         "micrographs": [str(m) for m in micrographs],
         "truth": str(labelled.folder / "coords"),
         "diameter_px": labelled.diameter,
+        "pixel_size": PIXEL_SIZE[labelled.name],
         "truth_margin": labelled.truth_margin,
     }
 
@@ -113,7 +115,8 @@ def baselines(labelled: LabelledSet, test: list[Path], executable: str | None, w
         picks = {}
         for run_name, command in {"operating": operating, "ranking": ranking}.items():
             if command is not None:
-                run_command(command(labelled, test, folder / run_name, 2), folder / f"{run_name}.log")
+                if not (folder / run_name).exists():  # a rerun of the curve reuses the baselines
+                    run_command(command(labelled, test, folder / run_name, 2), folder / f"{run_name}.log")
                 picks[run_name] = read(folder / run_name)
         at = scored(labelled, test, picks["operating"], RADIUS) if operating else None
         rows.append(row(name, 0, at, scored(labelled, test, picks["ranking"], RADIUS)))
