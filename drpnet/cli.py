@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 from drpnet import __version__
 from drpnet.commands import (
@@ -39,8 +40,16 @@ COMMANDS: dict[str, ModuleType] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose errors are one line, ``drpnet <command>: error: <option>: <what is wrong>``, exit code 2; the
+    usage is left to ``--help`` (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="drpnet", description=__doc__)
+    parser = OneLineParser(prog="drpnet", description=__doc__)
     parser.add_argument("--version", action="version", version=f"drpnet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     subcommands = parser.add_subparsers(dest="command", required=True)

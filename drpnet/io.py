@@ -161,6 +161,9 @@ def validate_image(image: np.ndarray, path: str | os.PathLike[str]) -> np.ndarra
         raise InputError(path, f"{image.size - int(finite.sum())} pixels are NaN or infinite")
     if float(image.max()) == float(image.min()):
         raise InputError(path, f"micrograph is empty: every pixel is {float(image.min())}")
+    low, high = np.percentile(image[::4, ::4], [16, 84])  # a sample is enough to see a flat image
+    if low == high:
+        raise InputError(path, f"has no contrast: most pixels are {float(low):g} (a mask or a nearly empty image?)")
     return image
 
 

@@ -247,6 +247,9 @@ def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, datase
         (["--diameter", "nan"], "must be a positive number"),
         (["--device", "cuda:7"], "--device cuda:7"),
         (["--device", "gpu"], "--device gpu: unknown"),
+        (["--pixel-size", "0"], "argument --pixel-size: must be a positive number"),
+        (["--relion-project", "somewhere"], "--relion-project: needs a RELION micrographs STAR"),
+        (["--box-size"], "argument --box-size: expected one argument"),
     ],
 )
 def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, message):
@@ -254,7 +257,8 @@ def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, mes
     arguments = ["pick", micrograph, "--diameter", "70", "--out", str(tmp_path / "out"), *option]
     process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
     assert process.returncode == 2
-    assert message in process.stderr and "Traceback" not in process.stderr
+    assert process.stderr.count("\n") == 1, process.stderr  # no usage block, no model-loading log before it
+    assert process.stderr.startswith("drpnet pick: error: ") and message in process.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -58,6 +58,7 @@ def test_single_image_stack_is_a_micrograph(tmp_path, image):
     [
         (np.zeros((3, 40, 60), np.float32), "expected one 2D micrograph"),
         (np.full((40, 60), 7.0, np.float32), "micrograph is empty"),
+        (np.where(np.arange(2400).reshape(40, 60) == 99, 1.0, 0.0).astype(np.float32), "has no contrast"),
         (np.where(np.eye(40, 60) > 0, np.nan, 1.0).astype(np.float32), "NaN or infinite"),
         (np.ones((8, 8), np.float32), "too small"),
     ],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from drpnet.io import micrograph_name
+from drpnet.io import InputError, micrograph_name
 from drpnet.relion import COORDINATE_SUFFIX
 from drpnet.report import evaluate_picks
 
@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> None:
     picks, truth = _star_files(args.picks), _star_files(args.truth)
     names = sorted(set(picks) & set(truth))
     if not names:
-        raise SystemExit(f"no micrograph has both picks in {args.picks} and truth in {args.truth}")
+        raise InputError(args.picks, f"no micrograph has both picks here and truth in {args.truth}")
     candidates = None
     if args.candidates is not None:
         candidates = {name: path for name, path in _star_files(args.candidates).items() if name in names}
@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> None:
         micrographs = {micrograph_name(path): path for path in args.micrographs or []}
         missing = sorted(set(names) - set(micrographs))
         if missing:
-            raise SystemExit(f"--truth-margin needs the micrographs; --micrographs lacks {', '.join(missing[:3])}")
+            raise InputError("--truth-margin", f"needs the micrographs; --micrographs lacks {', '.join(missing[:3])}")
     evaluation = evaluate_picks(
         {name: picks[name] for name in names},
         {name: truth[name] for name in names},

@@ -77,7 +77,7 @@ def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str]
     (None: the paths are as given)."""
     if len(micrographs) != 1 or not micrographs[0].endswith(".star"):
         if project is not None:
-            raise SystemExit("--relion-project needs a RELION micrographs STAR as the input")
+            raise InputError("--relion-project", "needs a RELION micrographs STAR as the input")
         return micrographs, None
     star = micrographs[0]
     project = project or default_project(star)
@@ -85,6 +85,15 @@ def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str]
 
 
 def main(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out must be a folder, and this is a file")
+    names, project = relion_input(args.micrographs, args.relion_project)
+    micrographs: dict[str, str] = {}
+    for source in names:  # before a model is loaded or anything written
+        other = micrographs.setdefault(micrograph_name(source), source)
+        if other != source:
+            raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
     picker: Picker | LoGPicker
     given = None if args.threshold == AUTO else args.threshold
     if args.model == "log":
@@ -93,15 +102,6 @@ def main(args: argparse.Namespace) -> None:
         classifier = None if args.classifier == NO_CLASSIFIER else args.classifier
         picker = Picker(args.model, classifier, args.device, given, args.cutoff, peak_settings(args))
     auto = args.threshold == AUTO and isinstance(picker, Picker) and picker.classifier is None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "--out must be a folder, and this is a file")
-    names, project = relion_input(args.micrographs, args.relion_project)
-    micrographs: dict[str, str] = {}
-    for source in names:  # before anything is written
-        other = micrographs.setdefault(micrograph_name(source), source)
-        if other != source:
-            raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
     paths = micrographs
     if project is not None:  # read from the project folder
         paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}

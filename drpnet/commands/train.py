@@ -13,7 +13,7 @@ from pathlib import Path
 
 from drpnet.commands._options import add_device, add_threads
 from drpnet.detect import choose_device
-from drpnet.io import micrograph_name, write_table
+from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
 from drpnet.train import DetectorTraining, labelled_example, simulated_examples, train_detector
@@ -83,12 +83,12 @@ def main(args: argparse.Namespace) -> None:
     settings = PreprocessSettings()
     names = {micrograph_name(path): path for path in args.micrographs}
     if names and (args.coordinates is None or args.diameter is None):
-        raise SystemExit("--micrographs needs --coordinates and --diameter")
+        raise InputError("--micrographs", "needs --coordinates and --diameter")
     if args.real_share is not None and not 0.0 <= args.real_share <= 1.0:
-        raise SystemExit(f"--real-share must lie between 0 and 1, got {args.real_share}")
+        raise InputError("--real-share", f"must lie between 0 and 1, got {args.real_share}")
     unknown = sorted(set(args.validation + args.exclude) - set(names))
     if unknown:
-        raise SystemExit(f"--validation/--exclude name micrographs not given: {unknown}")
+        raise InputError("--validation/--exclude", f"name micrographs not given: {unknown}")
     examples = {
         name: labelled_example(
             path, Path(args.coordinates) / f"{name}.star", args.diameter, settings, args.light_particles
