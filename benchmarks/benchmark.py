@@ -98,7 +98,7 @@ def measure(path: Path, diameter: float, detector: str, device: str, repeats: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--micrograph", type=Path)
-    parser.add_argument("--diameter", type=float, help="particle diameter in pixels (with --micrograph)")
+    parser.add_argument("--diameter-px", type=float, help="particle diameter in pixels (with --micrograph)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="all", help="cpu, cuda, or all: the CPU and CUDA when present")
@@ -109,7 +109,7 @@ def main() -> None:
     set_threads(args.threads)
     scratch = Path("/tmp/drpnet-benchmark")
     scratch.mkdir(exist_ok=True)
-    path, diameter = (args.micrograph, args.diameter) if args.micrograph else default_micrograph(scratch)
+    path, diameter = (args.micrograph, args.diameter_px) if args.micrograph else default_micrograph(scratch)
     devices = [args.device] if args.device != "all" else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     runs = [measure(path, diameter, args.detector, device, args.repeats) for device in devices]
     rows, columns = runs[0]["shape"]

@@ -53,7 +53,7 @@ def run(command: list[str], log: Path) -> tuple[float, float]:
 
 def drpnet(*options: str):
     def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
-        common = ["--diameter", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
+        common = ["--diameter-px", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
         return [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *common, *options]
 
     return command
@@ -64,7 +64,7 @@ def adapted(*options: str):
 
     def command(labelled: LabelledSet, micrographs: list[Path], out: Path, threads: int) -> list[str]:
         model = out.parent / "operating" / "adapted.pt"
-        common = ["--diameter", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
+        common = ["--diameter-px", str(labelled.diameter), "--threads", str(threads), "--device", "cpu"]
         pick = [DRPNET, "pick", *map(str, micrographs), "--out", str(out), *common, "--model", str(model)]
         pick += ["--classifier", "none", *options]
         if options:  # the ranking run picks with the detector the operating run adapted

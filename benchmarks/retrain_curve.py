@@ -143,7 +143,7 @@ def main() -> None:
         ranking = folder / "ranking"
         model = folder / "results/models/train/detector.pt"
         command = [DRPNET, "pick", *map(str, test), "--model", str(model), "--classifier", "none", "--threshold", "0"]
-        command += ["--diameter", str(labelled.diameter), "--out", str(ranking), "--threads", "2", "--device", "cpu"]
+        command += ["--diameter-px", str(labelled.diameter), "--out", str(ranking), "--threads", "2", "--device", "cpu"]
         run_command(command, folder / "ranking.log")
         at = scored(labelled, test, workflow_picks(folder), RADIUS)
         ranked = scored(labelled, test, read_drpnet(ranking), RADIUS)

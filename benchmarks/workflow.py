@@ -62,7 +62,7 @@ def dag(counts: list[int]) -> dict:
             mics.mkdir()
             for index in range(count):
                 (mics / f"FoilHole_{index:06d}_Data_fractions.mrc").touch()
-            write_config(workdir, {"session": {"micrographs": str(mics), "pixel_size": 1.06, "diameter": 140}})
+            write_config(workdir, {"session": {"micrographs": str(mics), "pixel_size": 1.06, "diameter_angstrom": 140}})
             local = timed([*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", "-n", "-q"])
             slurm = timed([*SNAKEMAKE, "--directory", str(workdir), "--profile", "slurm", "-n", "-q"], cwd=REPO)
         results[count] = {"local": local, "slurm_profile": slurm}
@@ -128,10 +128,10 @@ def pick(count: int, batch_sizes: list[int], real: bool, slurm: bool) -> dict:
         files = sorted(path for path in mics.iterdir())
         results = {"micrographs": count, "real": real, "shape": list(micrograph_shape(files[0]))}
         cli = [sys.executable, "-m", "drpnet.cli", "pick", *map(str, files), "--threads", "2"]
-        cli += ["--diameter", str(diameter / pixel_size), "--pixel-size", str(pixel_size)]
+        cli += ["--diameter-px", str(diameter / pixel_size), "--pixel-size", str(pixel_size)]
         results["drpnet_pick"] = timed([*cli, "--out", str(scratch / "cli")])
         print(f"drpnet pick, {count} micrographs: {results['drpnet_pick']}", flush=True)
-        dataset = {"mics": {"micrographs": str(mics), "pixel_size": pixel_size, "diameter": diameter}}
+        dataset = {"mics": {"micrographs": str(mics), "pixel_size": pixel_size, "diameter_angstrom": diameter}}
         executors = {"local": ["--cores", "2"]}
         if slurm:
             executors["slurm"] = ["--profile", str(slurm_profile(scratch / "profile"))]

@@ -83,7 +83,7 @@ def test_adapt_command_then_pick_with_the_adapted_detector(tmp_path):
     for index in range(2):
         write_simulated(str(tmp_path / "mics" / f"m{index}.mrc"), str(tmp_path / f"m{index}.star"), index, 9, settings)
     micrographs = [str(tmp_path / "mics" / f"m{index}.mrc") for index in range(2)]
-    common = ["--diameter", "60", "--threads", "2", "--device", "cpu"]
+    common = ["--diameter-px", "60", "--threads", "2", "--device", "cpu"]
     assert main(["adapt", *micrographs, *common, "--out", str(tmp_path / "adapted.pt"), "--steps", "5"]) == 0
     info = checkpoint.read_info(tmp_path / "adapted.pt", "detector")
     assert info.training["adaptation"]["micrographs"] == ["m0", "m1"]

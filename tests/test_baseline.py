@@ -46,7 +46,7 @@ def test_pick_command_runs_the_log_picker(tmp_path):
     # Noisy enough that normalisation does not clip the blobs flat (a flat top has no sharp maximum).
     image = dark_blobs((700, 900), np.array([[300.0, 350.0], [600.0, 360.0]]), radius=30, noise=10.0)
     write_mrc(tmp_path / "m.mrc", image, (1.0, 1.0))
-    command = ["pick", str(tmp_path / "m.mrc"), "--diameter", "60", "--model", "log", "--threshold", "10"]
+    command = ["pick", str(tmp_path / "m.mrc"), "--diameter-px", "60", "--model", "log", "--threshold", "10"]
     assert main([*command, "--out", str(tmp_path)]) == 0
     picks = picked(tmp_path, tmp_path / "m.mrc")
     found = sorted(zip(picks.x.round(), picks.y.round(), strict=True))[:2]

@@ -37,7 +37,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
             [
                 "pick",
                 *mics,
-                "--diameter",
+                "--diameter-px",
                 "70",
                 "--pixel-size",
                 "1.5",
@@ -81,7 +81,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
                 str(tmp_path / "coordinates"),
                 "--truth",
                 str(dataset / "truth"),
-                "--diameter",
+                "--diameter-px",
                 "70",
                 "--out",
                 str(tmp_path / "e.tsv"),
@@ -100,7 +100,7 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
 
 def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):
     mic = str(dataset / "mics" / "m1.mrc")
-    common = ["--diameter", "70", "--pixel-size", "1.5"]
+    common = ["--diameter-px", "70", "--pixel-size", "1.5"]
     assert main(["pick", mic, *common, "--classifier", "pretrained", "--out", str(tmp_path / "whole")]) == 0
     assert main(["preprocess", mic, *common, "--out-dir", str(tmp_path / "pre")]) == 0
     assert main(["detect", str(tmp_path / "pre" / "m1.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
@@ -146,7 +146,7 @@ def test_png_and_mrc_of_the_same_micrograph_give_the_same_picks(tmp_path, datase
     write_mrc(tmp_path / "m0.mrc", scaled.astype(np.float32), (1.5, 1.5))
     for name in ("m0.png", "m0.mrc"):
         assert (
-            main(["pick", str(tmp_path / name), "--diameter", "70", "--out", str(tmp_path / name.replace(".", "_"))])
+            main(["pick", str(tmp_path / name), "--diameter-px", "70", "--out", str(tmp_path / name.replace(".", "_"))])
             == 0
         )
     png, mrc_picks = picked(tmp_path / "m0_png", tmp_path / "m0.png"), picked(tmp_path / "m0_mrc", tmp_path / "m0.mrc")
@@ -168,7 +168,7 @@ def test_a_corrupt_micrograph_stops_a_strict_run_with_one_line_and_earlier_resul
             "pick",
             str(good),
             str(bad),
-            "--diameter",
+            "--diameter-px",
             "70",
             "--out",
             str(tmp_path / "out"),
@@ -186,14 +186,16 @@ def test_a_corrupt_micrograph_stops_a_strict_run_with_one_line_and_earlier_resul
 
 def test_stage_refuses_a_map_preprocessed_for_another_radius(tmp_path, dataset):
     mic = str(dataset / "mics" / "m0.mrc")
-    assert main(["preprocess", mic, "--diameter", "70", "--pixel-size", "1.5", "--out-dir", str(tmp_path / "pre")]) == 0
+    assert (
+        main(["preprocess", mic, "--diameter-px", "70", "--pixel-size", "1.5", "--out-dir", str(tmp_path / "pre")]) == 0
+    )
     assert main(["detect", str(tmp_path / "pre" / "m0.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
     assert (
         main(
             [
                 "peaks",
                 str(tmp_path / "maps" / "m0.mrc"),
-                "--diameter",
+                "--diameter-px",
                 "140",
                 "--pixel-size",
                 "1.5",
@@ -229,7 +231,7 @@ def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, datase
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 20), dtype=np.uint8)).save(tiny)
     empty.write_bytes(b"")
     out = tmp_path / "out"
-    arguments = ["pick", *good, str(truncated), str(tiny), str(empty), "--diameter", "70", "--out", str(out)]
+    arguments = ["pick", *good, str(truncated), str(tiny), str(empty), "--diameter-px", "70", "--out", str(out)]
     assert main([*arguments, "--threads", "2"]) == 0
     assert sorted(p.name for p in (out / "coordinates").rglob("*.star")) == ["m0_autopick.star", "m1_autopick.star"]
     listed = starfile.read(out / "autopick.star")
@@ -242,19 +244,20 @@ def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, datase
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--diameter", "0"], "must be a positive number"),
-        (["--diameter", "-3"], "must be a positive number"),
-        (["--diameter", "nan"], "must be a positive number"),
+        (["--diameter-px", "0"], "must be a positive number"),
+        (["--diameter-px", "-3"], "must be a positive number"),
+        (["--diameter-px", "nan"], "must be a positive number"),
         (["--device", "cuda:7"], "--device cuda:7"),
         (["--device", "gpu"], "--device gpu: unknown"),
         (["--pixel-size", "0"], "argument --pixel-size: must be a positive number"),
         (["--relion-project", "somewhere"], "--relion-project: needs a RELION micrographs STAR"),
         (["--box-size"], "argument --box-size: expected one argument"),
+        (["--diameter", "190"], "--diameter: give the unit: --diameter-px"),
     ],
 )
 def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, message):
     micrograph = str(dataset / "mics" / "m0.mrc")
-    arguments = ["pick", micrograph, "--diameter", "70", "--out", str(tmp_path / "out"), *option]
+    arguments = ["pick", micrograph, "--diameter-px", "70", "--out", str(tmp_path / "out"), *option]
     process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
     assert process.returncode == 2
     assert process.stderr.count("\n") == 1, process.stderr  # no usage block, no model-loading log before it
@@ -264,14 +267,14 @@ def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, mes
 
 def test_out_that_is_a_file_is_refused(tmp_path, dataset):
     (tmp_path / "out").write_text("")
-    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter", "70", "--out", str(tmp_path / "out")]
+    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter-px", "70", "--out", str(tmp_path / "out")]
     assert main(arguments) == 2
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01garbage" * 100, b""])
 def test_a_checkpoint_that_is_not_one_gets_one_line(tmp_path, dataset, content):
     (tmp_path / "bad.pt").write_bytes(content)
-    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter", "70", "--out", str(tmp_path / "out")]
+    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), "--diameter-px", "70", "--out", str(tmp_path / "out")]
     process = subprocess.run(
         [sys.executable, "-m", "drpnet.cli", *arguments, "--model", str(tmp_path / "bad.pt")],
         capture_output=True,
@@ -287,7 +290,15 @@ def test_two_micrographs_with_one_name_are_refused_before_anything_is_written(tm
     (tmp_path / "other").mkdir()
     twin = tmp_path / "other" / "m0.mrc"
     twin.write_bytes((dataset / "mics" / "m0.mrc").read_bytes())
-    arguments = ["pick", str(dataset / "mics" / "m0.mrc"), str(twin), "--diameter", "70", "--out", str(tmp_path / "o")]
+    arguments = [
+        "pick",
+        str(dataset / "mics" / "m0.mrc"),
+        str(twin),
+        "--diameter-px",
+        "70",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
     assert process.returncode == 2
     assert process.stderr.strip().splitlines()[-1].startswith(f"drpnet pick: error: {twin}: has the same name as")
@@ -298,7 +309,7 @@ def test_picks_are_byte_identical_on_one_or_two_threads_and_when_picked_again(tm
     mics = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
     runs = {"one": "1", "two": "2", "again": "2"}
     for run, threads in runs.items():
-        assert main(["pick", *mics, "--diameter", "70", "--out", str(tmp_path / run), "--threads", threads]) == 0
+        assert main(["pick", *mics, "--diameter-px", "70", "--out", str(tmp_path / run), "--threads", threads]) == 0
     files = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*.star"))
     assert len(files) == 4  # two micrographs' picks, autopick.star, particles.star
     for file in files:  # autopick.star names each run's own folder

@@ -87,7 +87,7 @@ def extract(root, coordinates="drpnet/coordinates/") -> pd.DataFrame:
 def test_relion_extracts_every_pick_centred_on_its_particle(tmp_path, monkeypatch, suffix):
     names = relion_project(tmp_path, suffix)
     monkeypatch.chdir(tmp_path)  # picked as RELION names the micrographs: relative to the project
-    assert main(["pick", *names, "--diameter", "70", "--pixel-size", "1.5", "--out", "drpnet"]) == 0
+    assert main(["pick", *names, "--diameter-px", "70", "--pixel-size", "1.5", "--out", "drpnet"]) == 0
     picks = {name: picked(tmp_path / "drpnet", name) for name in names}
     particles = extract(tmp_path)
     assert len(particles) == sum(len(table) for table in picks.values()) > 40
@@ -108,7 +108,7 @@ def test_a_relion_micrographs_star_is_picked_from_outside_its_project(tmp_path, 
     project = tmp_path / "project"
     names = relion_project(project, ".mrc")
     monkeypatch.chdir(tmp_path)
-    command = ["pick", "project/micrographs.star", "--relion-project", "project", "--diameter", "70", "--out", "out"]
+    command = ["pick", "project/micrographs.star", "--relion-project", "project", "--diameter-px", "70", "--out", "out"]
     assert main(command) == 0
     listed = starfile.read(tmp_path / "out" / "autopick.star")
     assert listed["rlnMicrographName"].tolist() == names  # RELION's own names, so its Extract job matches them
@@ -122,7 +122,7 @@ def test_the_workflow_takes_a_relion_project_and_relion_extracts_its_picks(tmp_p
     """The RELION project is the workflow's working folder: pixel size and names from the STAR, picks where RELION's
     extraction looks."""
     names = relion_project(tmp_path, ".mrc")
-    dataset = {"micrographs": "micrographs.star", "relion_project": ".", "diameter": 105.0}
+    dataset = {"micrographs": "micrographs.star", "relion_project": ".", "diameter_angstrom": 105.0}
     code, output = run_snakemake(tmp_path, {"datasets": {"session": dataset}, "report": {"overlays": 0}})
     assert code == 0, output[-3000:]
     listed = starfile.read(tmp_path / "results" / "session" / "autopick.star")

@@ -80,7 +80,7 @@ def test_forty_micrographs_in_two_picking_jobs_with_the_site_profile(slurm_clust
     mics = tmp_path / "mics"
     write_micrographs(mics, 40)
     config = {
-        "datasets": {"mics": {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter": 120.0}},
+        "datasets": {"mics": {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter_angstrom": 120.0}},
         "batch_size": 20,
         "report": {"overlays": 0},
     }

@@ -44,7 +44,7 @@ def planned_jobs(output: str) -> dict[str, int]:
 
 def demo_config(count: int = 1, **simulate) -> dict:
     settings = {"count": count, "seed": 3, "shape": [768, 1024], "particles": 60, "junk": 1, **simulate}
-    return {"datasets": {"tiny": {"simulate": settings, "pixel_size": 1.5, "diameter": 120.0}}}
+    return {"datasets": {"tiny": {"simulate": settings, "pixel_size": 1.5, "diameter_angstrom": 120.0}}}
 
 
 def test_lint_is_clean():
@@ -100,7 +100,7 @@ def test_the_slurm_profile_is_found_as_typed_in_the_repository_root(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"diameter": -5}, "diameter"),
+        ({"diameter_angstrom": -5}, "diameter"),
         ({"particles": "grey"}, "particles"),
         ({"pixel_size": None}, "pixel_size"),
         ({"colour": "red"}, "colour"),
@@ -119,6 +119,15 @@ def test_bad_config_is_refused_before_anything_runs(tmp_path, change, message):
     assert code != 0
     assert "ValidationError" in output and message in output
     assert not (tmp_path / "results").exists()
+
+
+def test_a_diameter_without_its_unit_is_refused_with_the_keys_that_name_one(tmp_path):
+    config = demo_config()
+    dataset = config["datasets"]["tiny"]
+    dataset["diameter"] = dataset.pop("diameter_angstrom")
+    code, output = run_snakemake(tmp_path, config, "-n")
+    assert code != 0
+    assert "datasets: tiny: diameter: give the unit: diameter_angstrom, or diameter_px" in output, output[-2000:]
 
 
 def test_a_truth_folder_that_does_not_exist_is_reported(tmp_path):
@@ -375,7 +384,7 @@ def write_micrographs(folder: Path, count: int, first: int = 0) -> None:
 
 
 def folder_config(mics: Path, **settings) -> dict:
-    dataset = {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter": 120.0}
+    dataset = {"micrographs": str(mics / "*.mrc"), "pixel_size": 1.5, "diameter_angstrom": 120.0}
     return {"datasets": {"real": dataset}, "report": {"overlays": 0}, **settings}
 
 

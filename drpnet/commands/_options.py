@@ -28,10 +28,25 @@ def add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, or cuda[:N] (default: auto)")
 
 
-def add_diameter(parser: argparse.ArgumentParser) -> None:
+class _UnitlessDiameter(argparse.Action):
+    """``--diameter`` without a unit is refused: Angstrom given where pixels are meant would pick at the wrong size
+    without a word (the config's diameters are named by unit too: ``diameter_angstrom``, ``diameter_px``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(f"{option_string}: give the unit: --diameter-px, the particle diameter in pixels of the images")
+
+
+def add_diameter_px(parser: argparse.ArgumentParser, required: bool = True, of: str = "the input micrographs") -> None:
+    """``--diameter-px``: the particle diameter in pixels of ``of``; a bare ``--diameter`` gets a one-line error."""
     parser.add_argument(
-        "--diameter", type=positive_number, required=True, help="particle diameter in pixels of the input micrographs"
+        "--diameter-px", type=positive_number, required=required, help=f"particle diameter in pixels of {of}"
     )
+    parser.add_argument("--diameter", action=_UnitlessDiameter, help=argparse.SUPPRESS)
+
+
+def add_diameter(parser: argparse.ArgumentParser) -> None:
+    """``--diameter-px`` and ``--pixel-size``, for the stages that read micrographs."""
+    add_diameter_px(parser)
     parser.add_argument(
         "--pixel-size",
         type=positive_number,

@@ -1,6 +1,6 @@
 """Adapt the detector to your own micrographs without labels, then pick with it (--model <out> --classifier none).
 
-Example: drpnet adapt mics/*.mrc --diameter 108 --out adapted.pt && drpnet pick mics/*.mrc --diameter 108 \\
+Example: drpnet adapt mics/*.mrc --diameter-px 108 --out adapted.pt && drpnet pick mics/*.mrc --diameter-px 108 \\
     --model adapted.pt --classifier none --out picks/
 
 Fine-tunes the detector on its own confident peaks against confident background (see drpnet.adapt); keeps the
@@ -13,7 +13,7 @@ import argparse
 
 from drpnet import checkpoint
 from drpnet.adapt import AdaptSettings, adapt_micrographs
-from drpnet.commands._options import add_device, add_threads, positive_number
+from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
 from drpnet.io import micrograph_name
 from drpnet.pick import set_threads
@@ -22,9 +22,7 @@ from drpnet.pick import set_threads
 def add_args(parser: argparse.ArgumentParser) -> None:
     defaults = AdaptSettings()
     parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs of one dataset")
-    parser.add_argument(
-        "--diameter", type=positive_number, required=True, help="particle diameter in pixels of the input micrographs"
-    )
+    add_diameter_px(parser)
     parser.add_argument("--out", required=True, help="adapted detector checkpoint to write")
     parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector to adapt (default: the shipped one)")
     parser.add_argument(
@@ -47,5 +45,5 @@ def main(args: argparse.Namespace) -> None:
     chosen = sorted(args.micrographs, key=micrograph_name)[: args.max_micrographs]
     settings = AdaptSettings(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed)
     device = choose_device(args.device)
-    result = adapt_micrographs(chosen, args.diameter, args.model, settings, args.out, device, args.light_particles)
+    result = adapt_micrographs(chosen, args.diameter_px, args.model, settings, args.out, device, args.light_particles)
     print(f"{'adapted' if result.adapted else 'kept the original'}: {result.reason}; threshold {result.threshold:.3f}")

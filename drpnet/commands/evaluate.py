@@ -1,6 +1,6 @@
 """Score picks against true coordinates: precision, recall, F1, average precision per micrograph and pooled.
 
-Example: drpnet evaluate --picks picks/ --truth coords/ --diameter 108 --out scores.tsv --plot pr.png
+Example: drpnet evaluate --picks picks/ --truth coords/ --diameter-px 108 --out scores.tsv --plot pr.png
 
 Micrographs are paired by file name; those with picks and truth are scored. To compare two pickers or two
 annotators, give one set as --picks and the other as --truth: precision is the share of the first set that the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from drpnet.commands._options import add_diameter_px
 from drpnet.io import InputError, micrograph_name
 from drpnet.relion import COORDINATE_SUFFIX
 from drpnet.report import evaluate_picks
@@ -24,7 +25,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--picks", required=True, help="directory of coordinate STAR files (drpnet pick: <out>/coordinates)"
     )
     parser.add_argument("--truth", required=True, help="directory of true (or other) coordinate STAR files")
-    parser.add_argument("--diameter", type=float, required=True, help="particle diameter in pixels")
+    add_diameter_px(parser, of="the micrographs the coordinates are in")
     parser.add_argument(
         "--radius",
         type=float,
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> None:
     evaluation = evaluate_picks(
         {name: picks[name] for name in names},
         {name: truth[name] for name in names},
-        args.diameter,
+        args.diameter_px,
         args.radius,
         candidates,
         args.truth_margin,

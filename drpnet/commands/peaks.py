@@ -1,6 +1,6 @@
 """Find candidate centres in centre maps; write coordinate STAR files in the input micrographs' pixels.
 
-Example: drpnet peaks maps/*.mrc --diameter 108 --pixel-size 1.77 --out-dir candidates/
+Example: drpnet peaks maps/*.mrc --diameter-px 108 --pixel-size 1.77 --out-dir candidates/
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def main(args: argparse.Namespace) -> None:
         peaks_file(
             centre_map,
             out,
-            args.diameter,
+            args.diameter_px,
             args.pixel_size,
             args.model,
             peak_settings(args),

@@ -1,6 +1,6 @@
 """Pick particles in micrographs with the whole chain, writing what the workflow writes.
 
-Example: drpnet pick mics/*.mrc --diameter 108 --pixel-size 1.77 --out picks/ --box
+Example: drpnet pick mics/*.mrc --diameter-px 108 --pixel-size 1.77 --out picks/ --box
 
 Writes <out>/coordinates/: a RELION coordinate file per micrograph (input pixels) where RELION's extraction looks for
 it (--coord_dir <out>/coordinates/ --coord_suffix _autopick.star), <out>/autopick.star (RELION 4/5),
@@ -105,7 +105,7 @@ def main(args: argparse.Namespace) -> None:
     paths = micrographs
     if project is not None:  # read from the project folder
         paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}
-    diameter, light = args.diameter, args.light_particles
+    diameter, light = args.diameter_px, args.light_particles
     batch = pick_batch(
         picker, paths, diameter, light, ranked=auto, strict=args.strict, progress=True, threads=args.threads
     )
@@ -117,7 +117,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"drpnet pick: peak threshold {threshold:.3f} ({record['rule']})", file=sys.stderr)
     picks = select_batch(batch, threshold)
     write_picks(picks, out / "picks.tsv.gz")
-    box_size = round(args.box_size * args.diameter) if args.box else None
+    box_size = round(args.box_size * args.diameter_px) if args.box else None
     picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them
     shapes = {name: micrograph_shape(path) for name, path in batch.picked.items()} if box_size else None
     export_dataset(out, picked, picks, box_size=box_size, project=project, shapes=shapes)

@@ -1,6 +1,6 @@
 """Downsample, band-pass and normalise micrographs as the detector expects (settings from its checkpoint).
 
-Example: drpnet preprocess mics/*.mrc --diameter 108 --pixel-size 1.77 --out-dir work/
+Example: drpnet preprocess mics/*.mrc --diameter-px 108 --pixel-size 1.77 --out-dir work/
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> None:
         preprocess_file(
             source,
             out_path(args.out_dir, source, ".mrc"),
-            args.diameter,
+            args.diameter_px,
             args.pixel_size,
             settings,
             args.light_particles,

@@ -1,6 +1,6 @@
 """Write simulated raw-looking micrographs (float32 MRC) with their true particle centres (STAR).
 
-Example: drpnet simulate --out demo/ --count 3 --shape 2048 2048 --pixel-size 1.5 --diameter 150
+Example: drpnet simulate --out demo/ --count 3 --shape 2048 2048 --pixel-size 1.5 --diameter-px 100
 """
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from drpnet.commands._options import add_diameter_px
 from drpnet.simulate import SimulationSettings, write_simulated
+
+DEFAULT_DIAMETER_PX = SimulationSettings().diameter / SimulationSettings().pixel_size
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same micrographs")
     parser.add_argument("--shape", type=int, nargs=2, default=defaults.shape, metavar=("ROWS", "COLUMNS"))
     parser.add_argument("--pixel-size", type=float, default=defaults.pixel_size, help="Angstrom per pixel")
-    parser.add_argument("--diameter", type=float, default=defaults.diameter, help="particle diameter in Angstrom")
+    add_diameter_px(parser, required=False, of=f"the simulated micrographs (default: {DEFAULT_DIAMETER_PX:g})")
     parser.add_argument(
         "--particles", type=int, default=defaults.n_particles, help="particles per micrograph (at most)"
     )
@@ -34,7 +37,7 @@ def main(args: argparse.Namespace) -> None:
     settings = SimulationSettings(
         shape=tuple(args.shape),
         pixel_size=args.pixel_size,
-        diameter=args.diameter,
+        diameter=(args.diameter_px or DEFAULT_DIAMETER_PX) * args.pixel_size,
         n_particles=args.particles,
         defocus=args.defocus,
         snr=args.snr,

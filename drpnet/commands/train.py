@@ -1,7 +1,7 @@
 """Train a detector and a classifier on labelled micrographs plus simulated ones.
 
 Example (the exact commands that made the shipped weights are in drpnet/pretrained/README.md):
-  drpnet train --micrographs mics/*.jpg --coordinates coords/ --diameter 108 --validation mic_07 mic_12 \
+  drpnet train --micrographs mics/*.jpg --coordinates coords/ --diameter-px 108 --validation mic_07 mic_12 \
       --simulated 40 --detector-out detector.pt --classifier-out classifier.pt
 """
 
@@ -11,7 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from drpnet.commands._options import add_device, add_threads
+from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
@@ -26,9 +26,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     detector, classifier = DetectorTraining(), ClassifierTraining()
     parser.add_argument("--micrographs", nargs="*", default=[], help="labelled micrographs")
     parser.add_argument("--coordinates", default=None, help="directory of <name>.star true coordinates")
-    parser.add_argument(
-        "--diameter", type=float, default=None, help="particle diameter in pixels of the labelled micrographs"
-    )
+    add_diameter_px(parser, required=False, of="the labelled micrographs")
     parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background")
     parser.add_argument("--validation", nargs="*", default=[], help="names of labelled micrographs kept for validation")
     parser.add_argument(
@@ -82,8 +80,8 @@ def main(args: argparse.Namespace) -> None:
     device = choose_device(args.device)
     settings = PreprocessSettings()
     names = {micrograph_name(path): path for path in args.micrographs}
-    if names and (args.coordinates is None or args.diameter is None):
-        raise InputError("--micrographs", "needs --coordinates and --diameter")
+    if names and (args.coordinates is None or args.diameter_px is None):
+        raise InputError("--micrographs", "needs --coordinates and --diameter-px")
     if args.real_share is not None and not 0.0 <= args.real_share <= 1.0:
         raise InputError("--real-share", f"must lie between 0 and 1, got {args.real_share}")
     unknown = sorted(set(args.validation + args.exclude) - set(names))
@@ -91,7 +89,7 @@ def main(args: argparse.Namespace) -> None:
         raise InputError("--validation/--exclude", f"name micrographs not given: {unknown}")
     examples = {
         name: labelled_example(
-            path, Path(args.coordinates) / f"{name}.star", args.diameter, settings, args.light_particles
+            path, Path(args.coordinates) / f"{name}.star", args.diameter_px, settings, args.light_particles
         )
         for name, path in names.items()
         if name not in args.exclude

@@ -12,6 +12,11 @@ from drpnet.relion import default_project, read_micrographs_star
 from drpnet.shipped import resolve
 
 
+for _name, _spec in config.get("datasets", {}).items():  # before the schema, whose message would not say why
+    if isinstance(_spec, dict) and "diameter" in _spec:
+        raise WorkflowError(
+            f"datasets: {_name}: diameter: give the unit: diameter_angstrom, or diameter_px (pixels of the micrographs)"
+        )
 validate(config, schema="../../config/schemas/config.schema.yaml")
 
 # envs/drpnet.post-deploy.sh installs the package from this checkout into each conda env (--use-conda).
@@ -215,7 +220,7 @@ def pixel_size(wildcards):
 def diameter_px(wildcards):
     """Particle diameter in pixels of the micrographs as given."""
     spec = dataset_spec(wildcards)
-    return spec["diameter_px"] if "diameter_px" in spec else spec["diameter"] / spec["pixel_size"]
+    return spec["diameter_px"] if "diameter_px" in spec else spec["diameter_angstrom"] / spec["pixel_size"]
 
 
 def light_particles(wildcards):
