@@ -412,6 +412,20 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_truth_file_of_garbage_is_named_in_one_line_on_the_terminal(tmp_path):
+    mics = tmp_path / "mics"
+    write_micrographs(mics, 2)
+    (mics / "m001.star").write_bytes(bytes(range(256)) * 8)
+    config = folder_config(mics)
+    config["datasets"]["real"]["truth"] = str(mics)
+    code, output = run_snakemake(tmp_path, config)
+    assert code != 0
+    line = f"logs/real/evaluate.log: drpnet: error: {mics / 'm001.star'}: "
+    assert line in output and "Traceback" not in output, output[-3000:]
+    assert (tmp_path / "results" / "real" / "autopick.star").exists(), "the picks are kept"
+
+
+@pytest.mark.slow
 def test_new_micrographs_form_a_new_batch_and_only_they_are_picked(tmp_path):
     mics = tmp_path / "mics"
     write_micrographs(mics, 20)
