@@ -304,6 +304,9 @@ def test_retrain_and_repick_in_one_run_and_rerun_only_what_changed(tmp_path):
     progress = [line for line in output.splitlines() if "logs/tiny/train_detector.log: step" in line]
     assert len(progress) == 2 and "step 20/20" in progress[1] and "validation F1" in progress[1], progress
     assert Image.open(models / "detector.png").format == "PNG"
+    results = tmp_path / "results" / "tiny"
+    assert (results / "evaluation_training_data" / "scores.tsv").exists(), "scores on its own labels, named so"
+    assert not (results / "evaluation").exists()
     assert (
         checkpoint.read_info(models / "classifier.pt", "classifier")
         .training["detector"]
@@ -420,7 +423,7 @@ def test_a_truth_file_of_garbage_is_named_in_one_line_on_the_terminal(tmp_path):
     config["datasets"]["real"]["truth"] = str(mics)
     code, output = run_snakemake(tmp_path, config)
     assert code != 0
-    line = f"logs/real/evaluate.log: drpnet: error: {mics / 'm001.star'}: "
+    line = f"logs/real/evaluation.log: drpnet: error: {mics / 'm001.star'}: "
     assert line in output and "Traceback" not in output, output[-3000:]
     assert (tmp_path / "results" / "real" / "autopick.star").exists(), "the picks are kept"
 

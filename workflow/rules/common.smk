@@ -403,6 +403,17 @@ def all_targets():
     return targets
 
 
+#: Folders of a dataset's scores: against labels no model or threshold was fitted to, or against its training data.
+EVALUATIONS = ("evaluation", "evaluation_training_data")
+
+
+def evaluation_folder(dataset):
+    """``evaluation_training_data`` when the workflow trains a model, or chooses thresholds, on this dataset's labels
+    (its scores are then not held out), ``evaluation`` otherwise."""
+    fitted = {config["model"]["detector"], config["model"]["classifier"], config["model"]["thresholds"]}
+    return EVALUATIONS[1] if dataset in fitted else EVALUATIONS[0]
+
+
 def report_targets(dataset):
     """Scores (with truth), plots and the first micrographs' overlays of a dataset."""
     targets = expand(
@@ -410,8 +421,9 @@ def report_targets(dataset):
     )
     if truth_dir(dataset):
         targets += expand(
-            "results/{dataset}/evaluation/{file}",
+            "results/{dataset}/{evaluation}/{file}",
             dataset=dataset,
+            evaluation=evaluation_folder(dataset),
             file=["scores.tsv", "scores.html", "precision_recall.tsv", "summary.json", "precision_recall.png"],
         )
     names = list(MICROGRAPHS[dataset])[: config["report"]["overlays"]]

@@ -3,31 +3,33 @@
 
 
 rule evaluate:
+    wildcard_constraints:
+        evaluation="|".join(EVALUATIONS),
     input:
         picks=labelled_batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
         candidates=labelled_batch_files("results/{dataset}/candidates/{batch}.tsv.gz"),
         summaries=labelled_batch_files("results/{dataset}/candidates/{batch}.json"),
         truth=truth_file_list,
     output:
-        scores="results/{dataset}/evaluation/scores.tsv",
+        scores="results/{dataset}/{evaluation}/scores.tsv",
         table=report(
-            "results/{dataset}/evaluation/scores.html",
+            "results/{dataset}/{evaluation}/scores.html",
             caption="../report/scores.rst",
             category="Scores",
             subcategory="{dataset}",
-            labels={"figure": "scores per micrograph"},
+            labels={"figure": "scores per micrograph", "scored": "{evaluation}"},
         ),
-        curves="results/{dataset}/evaluation/precision_recall.tsv",
-        summary="results/{dataset}/evaluation/summary.json",
+        curves="results/{dataset}/{evaluation}/precision_recall.tsv",
+        summary="results/{dataset}/{evaluation}/summary.json",
         plot=report(
-            "results/{dataset}/evaluation/precision_recall.png",
+            "results/{dataset}/{evaluation}/precision_recall.png",
             caption="../report/precision_recall.rst",
             category="Scores",
             subcategory="{dataset}",
-            labels={"figure": "precision-recall curve"},
+            labels={"figure": "precision-recall curve", "scored": "{evaluation}"},
         ),
     log:
-        "logs/{dataset}/evaluate.log",
+        "logs/{dataset}/{evaluation}.log",
     params:
         micrographs=evaluated_micrographs,
         diameter_px=diameter_px,
