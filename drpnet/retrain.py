@@ -91,12 +91,12 @@ def choose_validation(names: Sequence[str], validation: Validation, seed: int = 
         Names of micrographs among ``names``, or a fraction of them in [0, 1): at least one micrograph, and one
         fewer than all, drawn with ``seed`` from the names in sorted order (0: none, the training data validates).
     """
-    if isinstance(validation, str) or not isinstance(validation, Sequence):
-        if not 0 <= float(validation) < 1:
+    if isinstance(validation, (int, float)):
+        if not 0 <= validation < 1:
             raise ValueError(f"validation: a fraction in [0, 1) or micrograph names, not {validation!r}")
-        if float(validation) == 0 or len(names) < 2:
+        if validation == 0 or len(names) < 2:
             return []
-        count = min(max(1, round(float(validation) * len(names))), len(names) - 1)
+        count = min(max(1, round(validation * len(names))), len(names) - 1)
         return sorted(random.Random(seed).sample(sorted(names), count))
     unknown = sorted(set(validation) - set(names))
     if unknown:
