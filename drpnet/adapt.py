@@ -29,12 +29,13 @@ from drpnet import checkpoint
 from drpnet.baseline import blob_response
 from drpnet.detect import detect, prepare
 from drpnet.evaluate import match
+from drpnet.examples import MATCH_RADIUS, Example
 from drpnet.io import PathLike, micrograph_name, read_micrograph
 from drpnet.operating import operating_point
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import preprocess
 from drpnet.targets import distance_target
-from drpnet.train import MATCH_RADIUS, DetectorTraining, Example, train_detector
+from drpnet.train import DetectorTraining, train_detector
 
 log = logging.getLogger(__name__)
 

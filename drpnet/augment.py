@@ -34,3 +34,9 @@ def zoomed_crop(stack: np.ndarray, size: int, zoom: float, rng: np.random.Genera
         return window
     resized = F.interpolate(window[None], size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     return resized[0]
+
+
+def dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """The same random flip/rotation for the stacked images and targets of one sample."""
+    batch = torch.rot90(batch, int(rng.integers(4)), dims=(-2, -1))
+    return torch.flip(batch, dims=(-1,)) if rng.random() < 0.5 else batch

@@ -19,6 +19,7 @@ import pandas as pd
 from drpnet import checkpoint
 from drpnet.detect import choose_device
 from drpnet.evaluate import Matches, match_dataset
+from drpnet.examples import MATCH_RADIUS, Example, labelled_box, labelled_example
 from drpnet.io import (
     PathLike,
     atomic_path,
@@ -33,7 +34,7 @@ from drpnet.pick import PeakSettings, Picker, set_threads
 from drpnet.plots import training_curves
 from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.targets import distance_target
-from drpnet.train import MATCH_RADIUS, DetectorTraining, Example, labelled_box, labelled_example, train_detector
+from drpnet.train import DetectorTraining, train_detector
 from drpnet.train_classifier import ClassifierTraining, selftrain_classifier, train_classifier
 
 log = logging.getLogger(__name__)

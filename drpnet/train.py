@@ -1,5 +1,5 @@
-"""Labelled examples, and supervised training of the detector with its threshold chosen on validation data (the
-classifier's: :mod:`drpnet.train_classifier`)."""
+"""Supervised training of the detector, its checkpoint and threshold chosen on validation data (the examples:
+:mod:`drpnet.examples`; the classifier's training: :mod:`drpnet.train_classifier`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,105 +15,21 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm import tqdm
 
 from drpnet import checkpoint
-from drpnet.augment import random_zoom, zoomed_crop
+from drpnet.augment import dihedral, random_zoom, zoomed_crop
 from drpnet.checkpoint import ModelInfo
-from drpnet.detect import detect
-from drpnet.evaluate import match
-from drpnet.io import atomic_path, read_coordinates, read_micrograph, write_table
+from drpnet.examples import MATCH_RADIUS, Example
+from drpnet.io import atomic_path, write_table
 from drpnet.models import build_detector
 from drpnet.pick import PeakSettings
-from drpnet.preprocess import PreprocessSettings, preprocess
-from drpnet.simulate import random_settings, simulate_micrograph
+from drpnet.preprocess import PreprocessSettings
 from drpnet.targets import distance_target
+from drpnet.validation import validation_f1
 
 log = logging.getLogger(__name__)
-
-#: Picks within this fraction of the particle diameter of a true centre count as found.
-MATCH_RADIUS = 0.2
-
-
-@dataclass
-class Example:
-    """One preprocessed micrograph with its labels, all in working pixels.
-
-    Attributes
-    ----------
-    name
-        Where it came from.
-    image
-        ``(rows, columns)`` preprocessed micrograph.
-    centres
-        ``(n, 2)`` labelled ``(x, y)``.
-    labelled
-        ``(x0, y0, x1, y1)``: the box inside which every particle is labelled. Labellers skip the
-        borders; training ignores what lies outside and validation only scores picks inside.
-    group
-        Which validation group the example counts in (``"real"``, ``"simulated"``).
-    target
-        ``(rows, columns)`` detector target, when made beforehand (else built from the centres).
-    mask
-        ``(rows, columns)`` weight of each pixel in the loss, when not simply the labelled box (pseudo-labels
-        cover only what is confidently particle or background).
-    """
-
-    name: str
-    image: np.ndarray
-    centres: np.ndarray
-    labelled: tuple[float, float, float, float]
-    group: str = "real"
-    target: np.ndarray | None = None
-    mask: np.ndarray | None = None
-
-    def inside(self, xy: np.ndarray) -> np.ndarray:
-        x0, y0, x1, y1 = self.labelled
-        return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
-
-
-def labelled_box(
-    centres: np.ndarray, shape: tuple[int, int], working_radius: float
-) -> tuple[float, float, float, float]:
-    """The box around the labels, widened by the match radius (a pick of the outermost particle stays inside)."""
-    if len(centres) == 0:
-        return (0.0, 0.0, shape[1] - 1.0, shape[0] - 1.0)
-    margin = MATCH_RADIUS * 2 * working_radius
-    low, high = centres.min(axis=0) - margin, centres.max(axis=0) + margin
-    return (max(0.0, low[0]), max(0.0, low[1]), min(shape[1] - 1.0, high[0]), min(shape[0] - 1.0, high[1]))
-
-
-def labelled_example(
-    micrograph: str | os.PathLike[str],
-    coordinates: str | os.PathLike[str],
-    diameter_px: float,
-    settings: PreprocessSettings,
-    light_particles: bool = False,
-) -> Example:
-    """Preprocess a labelled micrograph and bring its labels to the working frame."""
-    working, scale = preprocess(read_micrograph(micrograph), diameter_px, settings, light_particles)
-    centres = read_coordinates(coordinates)[["x", "y"]].to_numpy(float) / np.asarray(scale)
-    box = labelled_box(centres, working.shape, settings.working_radius)
-    return Example(str(micrograph), working, centres, box, "real")
-
-
-def simulated_examples(
-    count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)
-) -> list[Example]:
-    """``count`` preprocessed simulated micrographs of varied look, reproducible from ``seed``."""
-    rng = np.random.default_rng(seed)
-    examples = []
-    for index in range(count):
-        simulation = random_settings(rng, shape)
-        image, truth = simulate_micrograph(simulation, rng)
-        diameter_px = simulation.diameter / simulation.pixel_size
-        working, scale = preprocess(image, diameter_px, settings)
-        centres = truth[["x", "y"]].to_numpy(float) / np.asarray(scale)
-        box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
-        examples.append(Example(f"simulated-{seed}-{index}", working, centres, box, "simulated"))
-    return examples
 
 
 @dataclass
@@ -161,12 +77,6 @@ def _fitted_steps(settings: DetectorTraining, step: int, spent: float) -> int:
     return min(settings.steps, rounds)
 
 
-def dihedral(batch: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """The same random flip/rotation for the stacked images and targets of one sample."""
-    batch = torch.rot90(batch, int(rng.integers(4)), dims=(-2, -1))
-    return torch.flip(batch, dims=(-1,)) if rng.random() < 0.5 else batch
-
-
 def _sample_crop(
     example: Example,
     target: np.ndarray,
@@ -188,81 +98,6 @@ def _loss_mask(example: Example) -> np.ndarray:
     x0, y0, x1, y1 = (round(v) for v in example.labelled)
     mask[y0 : y1 + 1, x0 : x1 + 1] = 1.0
     return mask
-
-
-def labelled_peaks(
-    model: nn.Module,
-    example: Example,
-    threshold: float,
-    working_radius: float,
-    peaks: PeakSettings,
-    device: torch.device,
-    match_radius: float = MATCH_RADIUS,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The detector's peaks inside the labelled box: ``(n, 2)`` positions, ``(n,)`` scores, and ``(n,)`` the index of
-    the labelled centre each matches within ``match_radius`` diameters (-1: none)."""
-    diameter = 2 * working_radius
-    found = peaks.find(detect(model, example.image, device), threshold, working_radius)
-    xy = found[["x", "y"]].to_numpy(float)
-    inside = example.inside(xy)
-    xy, scores = xy[inside], found["score"].to_numpy(float)[inside]
-    return xy, scores, match(xy, scores, example.centres, match_radius * diameter)
-
-
-def validation_f1(
-    model: nn.Module,
-    examples: Sequence[Example],
-    working_radius: float,
-    peaks: PeakSettings,
-    device: torch.device,
-    match_radius: float = MATCH_RADIUS,
-) -> tuple[float, float, dict[str, float]]:
-    """Best mean F1 over validation groups (picks matched within ``match_radius`` diameters), the threshold that gives
-    it, and each group's F1 there.
-
-    Every group (real, simulated) counts equally, so the threshold suits raw and denoised data alike.
-    """
-    model.eval()
-    groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    n_truth: dict[str, int] = {}
-    for example in examples:
-        _, scores, matched = labelled_peaks(model, example, 0.0, working_radius, peaks, device, match_radius)
-        groups.setdefault(example.group, []).append((scores, matched >= 0))
-        n_truth[example.group] = n_truth.get(example.group, 0) + len(example.centres)
-    return best_mean_f1(groups, n_truth, DETECTOR_THRESHOLDS)
-
-
-DETECTOR_THRESHOLDS = np.linspace(0.02, 0.9, 89)
-
-
-def best_mean_f1(
-    groups: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]], n_truth: Mapping[str, int], thresholds: np.ndarray
-) -> tuple[float, float, dict[str, float]]:
-    """The threshold with the best F1 averaged over groups, that F1, and each group's F1 there.
-
-    Parameters
-    ----------
-    groups
-        Per group, ``(scores, hits)`` pairs of ``(n,)`` pick scores and matched flags.
-    n_truth
-        Labelled particles per group.
-    thresholds
-        Candidate thresholds.
-    """
-    curves = {}
-    for group, parts in groups.items():
-        scores = np.concatenate([s for s, _ in parts])
-        hits = np.concatenate([h for _, h in parts])
-        kept = (scores[None, :] >= thresholds[:, None]).sum(axis=1)
-        found_true = ((scores[None, :] >= thresholds[:, None]) & hits[None, :]).sum(axis=1)
-        precision = np.divide(found_true, kept, out=np.zeros(len(thresholds)), where=kept > 0)
-        recall = found_true / max(1, n_truth[group])
-        curves[group] = np.divide(
-            2 * precision * recall, precision + recall, out=np.zeros(len(thresholds)), where=precision + recall > 0
-        )
-    mean_f1 = np.mean(list(curves.values()), axis=0)
-    best = int(np.argmax(mean_f1))
-    return float(mean_f1[best]), float(thresholds[best]), {group: float(curve[best]) for group, curve in curves.items()}
 
 
 def sampling_weights(examples: Sequence[Example], real_share: float | None) -> np.ndarray:

@@ -17,14 +17,16 @@ from torch import nn
 from tqdm import tqdm
 
 from drpnet import checkpoint
+from drpnet.augment import dihedral
 from drpnet.checkpoint import ModelInfo
 from drpnet.classify import score_patches
 from drpnet.crop import crop_patches
 from drpnet.detect import detect, prepare
 from drpnet.evaluate import match
+from drpnet.examples import MATCH_RADIUS, Example
 from drpnet.models import CLASSIFIER_PATCH, PatchClassifier
 from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
-from drpnet.train import MATCH_RADIUS, Example, best_mean_f1, dihedral, labelled_peaks
+from drpnet.validation import best_mean_f1, labelled_peaks
 
 log = logging.getLogger(__name__)
 

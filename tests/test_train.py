@@ -11,9 +11,10 @@ import torch
 from drpnet import checkpoint
 from drpnet import train as train_module
 from drpnet.detect import prepare
+from drpnet.examples import Example
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import DetectorTraining, Example, sampling_weights, train_detector, validation_f1
+from drpnet.train import DetectorTraining, sampling_weights, train_detector
 from drpnet.train_classifier import (
     ClassifierTraining,
     classifier_patches,
@@ -21,6 +22,7 @@ from drpnet.train_classifier import (
     selftraining_patches,
     train_classifier,
 )
+from drpnet.validation import validation_f1
 from tests.conftest import dark_blobs
 
 SETTINGS = PreprocessSettings(working_radius=6.0)

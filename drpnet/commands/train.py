@@ -13,10 +13,11 @@ from pathlib import Path
 
 from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
+from drpnet.examples import labelled_example, simulated_examples
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
-from drpnet.train import DetectorTraining, labelled_example, simulated_examples, train_detector
+from drpnet.train import DetectorTraining, train_detector
 from drpnet.train_classifier import ClassifierTraining, train_classifier
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,95 @@
+"""Labelled examples, in working pixels, that the training of both networks reads: real micrographs with their
+labels and simulated ones with their true centres."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from drpnet.io import read_coordinates, read_micrograph
+from drpnet.preprocess import PreprocessSettings, preprocess
+from drpnet.simulate import random_settings, simulate_micrograph
+
+#: Picks within this fraction of the particle diameter of a true centre count as found.
+MATCH_RADIUS = 0.2
+
+
+@dataclass
+class Example:
+    """One preprocessed micrograph with its labels, all in working pixels.
+
+    Attributes
+    ----------
+    name
+        Where it came from.
+    image
+        ``(rows, columns)`` preprocessed micrograph.
+    centres
+        ``(n, 2)`` labelled ``(x, y)``.
+    labelled
+        ``(x0, y0, x1, y1)``: the box inside which every particle is labelled. Labellers skip the
+        borders; training ignores what lies outside and validation only scores picks inside.
+    group
+        Which validation group the example counts in (``"real"``, ``"simulated"``).
+    target
+        ``(rows, columns)`` detector target, when made beforehand (else built from the centres).
+    mask
+        ``(rows, columns)`` weight of each pixel in the loss, when not simply the labelled box (pseudo-labels
+        cover only what is confidently particle or background).
+    """
+
+    name: str
+    image: np.ndarray
+    centres: np.ndarray
+    labelled: tuple[float, float, float, float]
+    group: str = "real"
+    target: np.ndarray | None = None
+    mask: np.ndarray | None = None
+
+    def inside(self, xy: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.labelled
+        return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+
+
+def labelled_box(
+    centres: np.ndarray, shape: tuple[int, int], working_radius: float
+) -> tuple[float, float, float, float]:
+    """The box around the labels, widened by the match radius (a pick of the outermost particle stays inside)."""
+    if len(centres) == 0:
+        return (0.0, 0.0, shape[1] - 1.0, shape[0] - 1.0)
+    margin = MATCH_RADIUS * 2 * working_radius
+    low, high = centres.min(axis=0) - margin, centres.max(axis=0) + margin
+    return (max(0.0, low[0]), max(0.0, low[1]), min(shape[1] - 1.0, high[0]), min(shape[0] - 1.0, high[1]))
+
+
+def labelled_example(
+    micrograph: str | os.PathLike[str],
+    coordinates: str | os.PathLike[str],
+    diameter_px: float,
+    settings: PreprocessSettings,
+    light_particles: bool = False,
+) -> Example:
+    """Preprocess a labelled micrograph and bring its labels to the working frame."""
+    working, scale = preprocess(read_micrograph(micrograph), diameter_px, settings, light_particles)
+    centres = read_coordinates(coordinates)[["x", "y"]].to_numpy(float) / np.asarray(scale)
+    box = labelled_box(centres, working.shape, settings.working_radius)
+    return Example(str(micrograph), working, centres, box, "real")
+
+
+def simulated_examples(
+    count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)
+) -> list[Example]:
+    """``count`` preprocessed simulated micrographs of varied look, reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for index in range(count):
+        simulation = random_settings(rng, shape)
+        image, truth = simulate_micrograph(simulation, rng)
+        diameter_px = simulation.diameter / simulation.pixel_size
+        working, scale = preprocess(image, diameter_px, settings)
+        centres = truth[["x", "y"]].to_numpy(float) / np.asarray(scale)
+        box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
+        examples.append(Example(f"simulated-{seed}-{index}", working, centres, box, "simulated"))
+    return examples
