@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import starfile
 from PIL import Image
 
+from drpnet import checkpoint
 from drpnet.cli import main
 from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc, write_table
 from drpnet.simulate import SimulationSettings, write_simulated
@@ -96,6 +98,21 @@ def test_pick_writes_relion_cryosparc_and_box_files(tmp_path, dataset):
     assert table["radius"].tolist() == [0.2] * 3 + [0.5] * 3
     assert table.iloc[2]["f1"] > 0.6
     assert (tmp_path / "pr.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_auto_keeps_the_threshold_a_detector_trained_on_labels_was_validated_at(tmp_path, dataset, capsys):
+    model, info = checkpoint.load(checkpoint.PRETRAINED, "detector")
+    mine = tmp_path / "mine.pt"
+    checkpoint.save(mine, model, dataclasses.replace(info, threshold=0.3, training={"validation_f1": {"real": 0.8}}))
+    mics = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
+    options = ["--diameter-px", "70", "--threads", "2"]
+    assert main(["pick", *mics, *options, "--model", str(mine), "--out", str(tmp_path / "mine")]) == 0
+    assert "peak threshold 0.300 (chosen on its labelled validation micrographs)" in capsys.readouterr().err
+    assert not (tmp_path / "mine" / "operating_point.json").exists()
+    scores = pd.read_csv(tmp_path / "mine" / "picks.tsv.gz", sep="\t")["score"]
+    assert len(scores) > 10 and scores.min() >= 0.3
+    assert main(["pick", *mics, *options, "--out", str(tmp_path / "shipped")]) == 0
+    assert (tmp_path / "shipped" / "operating_point.json").exists()  # the shipped weights: from the data
 
 
 def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):

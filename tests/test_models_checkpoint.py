@@ -63,3 +63,14 @@ def test_shipped_weights_load_and_say_how_they_were_made(kind):
     assert info.preprocess["working_radius"] > 0
     assert info.training["train_micrographs"], "the metadata must list the training micrographs"
     assert "trained" in checkpoint.describe(info, "pretrained")
+
+
+def test_only_a_detector_trained_on_real_labels_keeps_its_threshold_under_auto():
+    trained = {"validation_f1": {"real": 0.8}}
+    labelled = ModelInfo(kind="detector", architecture="unet", training=trained)
+    assert checkpoint.threshold_from_labels(labelled, "mine.pt")
+    assert not checkpoint.threshold_from_labels(labelled, checkpoint.PRETRAINED)  # EMPIAR-10017's threshold
+    adapted = ModelInfo(kind="detector", architecture="unet", training={**trained, "adaptation": {}})
+    assert not checkpoint.threshold_from_labels(adapted, "adapted.pt")
+    simulated = ModelInfo(kind="detector", architecture="unet", training={"validation_f1": {"simulated": 0.9}})
+    assert not checkpoint.threshold_from_labels(simulated, "simulated.pt")

@@ -34,7 +34,8 @@ def add_peak_options(parser: argparse.ArgumentParser, auto: bool = False) -> Non
             type=auto_or_number,
             default=AUTO,
             help="smallest detector score kept: a number, or 'auto' (default) to choose it from the scores of the "
-            "first 50 micrographs, without labels (with a classifier: the models' threshold)",
+            "first 50 micrographs, without labels (with a classifier: the models' threshold; with a detector "
+            "trained on labels: the one its validation chose)",
         )
     else:
         parser.add_argument(

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from drpnet import checkpoint
 from drpnet.baseline import LoGPicker
 from drpnet.batch import pick_batch
 from drpnet.checkpoint import PRETRAINED
@@ -102,6 +103,12 @@ def main(args: argparse.Namespace) -> None:
         classifier = None if args.classifier == NO_CLASSIFIER else args.classifier
         picker = Picker(args.model, classifier, args.device, given, args.cutoff, peak_settings(args))
     auto = args.threshold == AUTO and isinstance(picker, Picker) and picker.classifier is None
+    if auto and checkpoint.threshold_from_labels(picker.detector_info, args.model):
+        auto = False  # the workflow's rule too: its validation on the user's labels beats any label-free guess
+        print(
+            f"drpnet pick: peak threshold {picker.threshold:.3f} (chosen on its labelled validation micrographs)",
+            file=sys.stderr,
+        )
     paths = micrographs
     if project is not None:  # read from the project folder
         paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}
