@@ -79,6 +79,8 @@ def read_targets(stack: PathLike, centres: PathLike, working_radius: float) -> E
 
 Validation = float | Sequence[str]
 """Which labelled micrographs validate: their names, or the fraction of them to draw."""
+#: The labelled micrographs kept back to validate when none are named (the workflow's `training: validation` default).
+VALIDATION_SHARE = 0.2
 
 
 def choose_validation(names: Sequence[str], validation: Validation, seed: int = 0) -> list[str]:
@@ -108,17 +110,25 @@ def choose_validation(names: Sequence[str], validation: Validation, seed: int = 
 def split_examples(
     targets: Mapping[str, tuple[PathLike, PathLike]], validation: Validation, working_radius: float, seed: int = 0
 ) -> tuple[list[Example], list[Example]]:
+    """Training and validation examples of target files (:func:`split_labelled`)."""
+    examples = {name: read_targets(*targets[name], working_radius) for name in sorted(targets)}
+    return split_labelled(examples, validation, seed)
+
+
+def split_labelled(
+    examples: Mapping[str, Example], validation: Validation = VALIDATION_SHARE, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """Training and validation examples, the validation micrographs chosen by :func:`choose_validation`.
 
     When none are kept back (or every one is) the training micrographs also validate (logged): a few labels are
     better used than kept back.
     """
-    held_names = choose_validation(list(targets), validation, seed)
-    examples = {name: read_targets(*targets[name], working_radius) for name in sorted(targets)}
-    train = [example for name, example in examples.items() if name not in held_names]
+    held_names = choose_validation(list(examples), validation, seed)
+    train = [example for name, example in sorted(examples.items()) if name not in held_names]
     if not held_names or not train:
         log.warning("%d labelled micrograph(s), none kept back: validating on the training data", len(examples))
-        return list(examples.values()), list(examples.values())
+        everything = [example for _, example in sorted(examples.items())]
+        return everything, everything
     log.info("validating on %s; training on %s", ", ".join(held_names), ", ".join(e.name for e in train))
     return train, [examples[name] for name in held_names]
 
@@ -134,7 +144,7 @@ def train_detector_files(
     targets: Mapping[str, tuple[PathLike, PathLike]],
     out: PathLike,
     settings: DetectorTraining,
-    validation: Validation = 0.2,
+    validation: Validation = VALIDATION_SHARE,
     initial: PathLike | None = None,
     device: str = "auto",
     threads: int = 1,
@@ -156,7 +166,7 @@ def train_classifier_files(
     detector: PathLike,
     out: PathLike,
     settings: ClassifierTraining,
-    validation: Validation = 0.2,
+    validation: Validation = VALIDATION_SHARE,
     device: str = "auto",
     threads: int = 1,
 ) -> pd.DataFrame:

@@ -21,8 +21,8 @@ from tqdm import tqdm
 from drpnet import checkpoint
 from drpnet.augment import dihedral, random_zoom, zoomed_crop
 from drpnet.checkpoint import ModelInfo
-from drpnet.examples import MATCH_RADIUS, Example
-from drpnet.io import atomic_path, write_table
+from drpnet.examples import Example
+from drpnet.io import InputError, atomic_path, write_table
 from drpnet.models import build_detector
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
@@ -34,19 +34,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DetectorTraining:
-    """Detector training settings."""
+    """Detector training settings; the defaults are the workflow's (config/config.yaml, ``training: detector``), the
+    recipe for fine-tuning the shipped detector on a new dataset's labels."""
 
     architecture: str = "unet"
     steps: int = 2000
     batch: int = 16
     crop: int = 128
-    learning_rate: float = 2e-3
+    learning_rate: float = 5e-4  # fine-tuning; from random weights 2e-3
     target_radius: float = 0.5  # disc radius of the target, in working radii
     validate_every: int = 250
     real_share: float | None = None  # of the crops taken from real micrographs; None: in proportion to area
-    patience: int = 0  # validations without a better F1 before stopping; 0: train all steps
+    patience: int = 4  # validations without a better F1 before stopping; 0: train all steps
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
-    match_radius: float = MATCH_RADIUS  # validation: a pick within this many diameters of a label is found
+    match_radius: float = 0.5  # validation: a pick within this many diameters of a label is found
     zoom: float = 1.4  # crops are magnified or shrunk by up to this factor: particles of about the stated size found
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
@@ -155,7 +156,9 @@ def train_detector(
     if initial is not None:
         model, initial_info = checkpoint.load(initial, "detector")
         if initial_info.architecture != settings.architecture:
-            raise ValueError(f"{initial} is a {initial_info.architecture} detector, not {settings.architecture}")
+            raise InputError(
+                initial, f"is a {initial_info.architecture} detector, not {settings.architecture}: give one of those"
+            )
         description = {**(description or {}), "fine_tuned_from": str(initial)}
     else:
         model = build_detector(settings.architecture)

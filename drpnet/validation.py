@@ -57,7 +57,9 @@ def validation_f1(
     return best_mean_f1(groups, n_truth, DETECTOR_THRESHOLDS)
 
 
-DETECTOR_THRESHOLDS = np.linspace(0.02, 0.9, 89)
+#: Evenly spaced in the logarithm, 5% apart, from 0.002: on a protein the shipped weights never saw, the scores (and
+#: the best threshold of a detector fine-tuned on a few of its micrographs) run ten times lower than on EMPIAR-10017.
+DETECTOR_THRESHOLDS = np.geomspace(0.002, 0.9, 126)
 
 
 def best_mean_f1(

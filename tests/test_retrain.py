@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from drpnet import checkpoint
+from drpnet.cli import main
 from drpnet.evaluate import score
 from drpnet.io import write_coordinates, write_mrc
 from drpnet.retrain import best_threshold, choose_validation, make_targets_file, read_targets
+from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import dark_blobs
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _labelled_picks(rng, n_true=50, n_false=30):
@@ -77,3 +85,28 @@ def test_named_validation_micrographs_are_kept_and_unknown_ones_refused():
         choose_validation(NAMES, ["mic_007", "mic_999"])
     with pytest.raises(ValueError, match="fraction"):
         choose_validation(NAMES, 1.5)
+
+
+def test_drpnet_train_trains_as_the_workflow_does(tmp_path):
+    """By default the CLI fine-tunes the shipped detector on the labelled micrographs alone, validating on a share of
+    them drawn with the seed, with the workflow's settings (config/config.yaml's training block)."""
+    for index in range(3):
+        settings = SimulationSettings(shape=(600, 600), pixel_size=1.5, diameter=70.0, n_particles=30, snr=0.5)
+        write_simulated(
+            str(tmp_path / "mics" / f"m{index}.mrc"), str(tmp_path / "truth" / f"m{index}.star"), index, 4, settings
+        )
+    mics = sorted(str(p) for p in (tmp_path / "mics").glob("*.mrc"))
+    common = ["train", "--micrographs", *mics, "--coordinates", str(tmp_path / "truth"), "--diameter-px", "70"]
+    for name in ("a", "b"):
+        assert main([*common, "--steps", "2", "--threads", "2", "--detector-out", str(tmp_path / f"{name}.pt")]) == 0
+    info = checkpoint.read_info(tmp_path / "a.pt", "detector")
+    assert info.training["fine_tuned_from"] == checkpoint.PRETRAINED
+    assert info.training["simulated"]["train"] == 0 and set(info.training["validation_f1"]) == {"real"}
+    assert len(info.training["validation_micrographs"]) == 1  # a fifth of three, at least one
+    assert (
+        info.training["validation_micrographs"]
+        == checkpoint.read_info(tmp_path / "b.pt", "detector").training["validation_micrographs"]
+    )
+    workflow = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["training"]["detector"]
+    used = info.training["settings"]
+    assert {key: used[key] for key in workflow if key != "steps"} == {k: v for k, v in workflow.items() if k != "steps"}

@@ -65,7 +65,7 @@ def test_validation_counts_picks_within_its_match_radius(trained):
     model, info = checkpoint.load(trained[0], "detector")
     peaks = PeakSettings(**info.training["settings"]["peaks"])
     f1 = {r: validation_f1(model, [blob_example(3)], 6.0, peaks, torch.device("cpu"), r)[0] for r in (0.01, 0.2, 0.5)}
-    assert f1[0.01] < 0.5 < f1[0.2] <= f1[0.5], f1
+    assert f1[0.01] < 0.8 < f1[0.2] <= f1[0.5], f1  # a tenth of a pixel: only the luckiest picks match
 
 
 def test_classifier_trains_on_detector_candidates_and_records_its_cutoff(trained, tmp_path):

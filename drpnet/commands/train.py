@@ -1,8 +1,11 @@
-"""Train a detector and a classifier on labelled micrographs plus simulated ones.
+"""Train a detector and a classifier on labelled micrographs (and, if asked, simulated ones).
+
+By default it trains as the workflow's rules do (config/config.yaml, ``training:``): it fine-tunes the shipped
+detector on the labelled micrographs alone, validating on a fifth of them drawn with --seed.
 
 Example (the exact commands that made the shipped weights are in drpnet/pretrained/README.md):
-  drpnet train --micrographs mics/*.jpg --coordinates coords/ --diameter-px 108 --validation mic_07 mic_12 \
-      --simulated 40 --detector-out detector.pt --classifier-out classifier.pt
+  drpnet train --micrographs mics/*.mrc --coordinates coords/ --diameter-px 108 --validation mic_07 mic_12 \
+      --detector-out detector.pt --classifier-out classifier.pt
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ import argparse
 import logging
 from pathlib import Path
 
+from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
 from drpnet.examples import labelled_example, simulated_examples
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
+from drpnet.retrain import VALIDATION_SHARE, split_labelled
 from drpnet.train import DetectorTraining, train_detector
 from drpnet.train_classifier import ClassifierTraining, train_classifier
 
 log = logging.getLogger(__name__)
+#: ``--initial`` for random weights.
+NO_INITIAL = "none"
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +36,21 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordinates", default=None, help="directory of <name>.star true coordinates")
     add_diameter_px(parser, required=False, of="the labelled micrographs")
     parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background")
-    parser.add_argument("--validation", nargs="*", default=[], help="names of labelled micrographs kept for validation")
+    parser.add_argument(
+        "--validation",
+        nargs="*",
+        default=None,
+        help=f"names of labelled micrographs kept for validation (default: {VALIDATION_SHARE:g} of them, drawn with "
+        "--seed)",
+    )
     parser.add_argument(
         "--exclude", nargs="*", default=[], help="names of labelled micrographs never used (a test set)"
     )
-    parser.add_argument("--simulated", type=int, default=40, help="simulated training micrographs (default: 40)")
     parser.add_argument(
-        "--simulated-validation", type=int, default=4, help="simulated validation micrographs (default: 4)"
+        "--simulated", type=int, default=0, help="simulated training micrographs, mixed in (default: none)"
+    )
+    parser.add_argument(
+        "--simulated-validation", type=int, default=0, help="simulated validation micrographs (default: none)"
     )
     parser.add_argument("--architecture", choices=("unet", "fcrn"), default=detector.architecture)
     parser.add_argument("--steps", type=int, default=detector.steps, help="detector training steps")
@@ -62,13 +77,23 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--learning-rate", type=float, default=detector.learning_rate, help="detector's peak learning rate"
     )
     parser.add_argument(
+        "--match-radius",
+        type=float,
+        default=detector.match_radius,
+        help="validation counts a pick within this many diameters of a label (default: %(default)s)",
+    )
+    parser.add_argument(
         "--zoom",
         type=float,
         default=detector.zoom,
         help="crops are magnified or shrunk by up to this factor, so particles that much larger or smaller than the "
         "stated diameter are found (default: %(default)s; 1: never)",
     )
-    parser.add_argument("--initial", default=None, help="detector checkpoint to fine-tune ('pretrained': shipped)")
+    parser.add_argument(
+        "--initial",
+        default=PRETRAINED,
+        help="detector checkpoint to fine-tune (default: 'pretrained', the shipped one), or 'none' for random weights",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
     parser.add_argument("--classifier-out", default=None, help="also train a classifier and write it here")
@@ -85,7 +110,7 @@ def main(args: argparse.Namespace) -> None:
         raise InputError("--micrographs", "needs --coordinates and --diameter-px")
     if args.real_share is not None and not 0.0 <= args.real_share <= 1.0:
         raise InputError("--real-share", f"must lie between 0 and 1, got {args.real_share}")
-    unknown = sorted(set(args.validation + args.exclude) - set(names))
+    unknown = sorted(set((args.validation or []) + args.exclude) - set(names))
     if unknown:
         raise InputError("--validation/--exclude", f"name micrographs not given: {unknown}")
     examples = {
@@ -95,15 +120,13 @@ def main(args: argparse.Namespace) -> None:
         for name, path in names.items()
         if name not in args.exclude
     }
-    train = [e for n, e in examples.items() if n not in args.validation] + simulated_examples(
-        args.simulated, args.seed + 1, settings
-    )
-    validation = [examples[n] for n in args.validation] + simulated_examples(
-        args.simulated_validation, args.seed + 2, settings
-    )
+    chosen = VALIDATION_SHARE if args.validation is None else args.validation
+    real_train, real_validation = split_labelled(examples, chosen, args.seed) if examples else ([], [])
+    train = real_train + simulated_examples(args.simulated, args.seed + 1, settings)
+    validation = real_validation + simulated_examples(args.simulated_validation, args.seed + 2, settings)
     description = {
-        "train_micrographs": sorted(set(examples) - set(args.validation)),
-        "validation_micrographs": sorted(args.validation),
+        "train_micrographs": [e.name for e in real_train],
+        "validation_micrographs": [e.name for e in real_validation],
         "excluded_micrographs": sorted(args.exclude),
         "simulated": {
             "train": args.simulated,
@@ -119,10 +142,12 @@ def main(args: argparse.Namespace) -> None:
         real_share=args.real_share,
         patience=args.patience,
         budget_minutes=args.budget_minutes,
+        match_radius=args.match_radius,
         zoom=args.zoom,
         seed=args.seed,
     )
-    train_detector(train, validation, detector_settings, settings, detector_out, device, description, args.initial)
+    initial = None if args.initial == NO_INITIAL else args.initial
+    train_detector(train, validation, detector_settings, settings, detector_out, device, description, initial)
     if args.classifier_out:
         classifier_out = Path(args.classifier_out)
         classifier_settings = ClassifierTraining(steps=args.classifier_steps, seed=args.seed)
