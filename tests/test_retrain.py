@@ -13,7 +13,7 @@ from drpnet import checkpoint
 from drpnet.cli import main
 from drpnet.evaluate import score
 from drpnet.io import write_coordinates, write_mrc
-from drpnet.retrain import best_threshold, choose_validation, make_targets_file, read_targets
+from drpnet.retrain import VALIDATION_SHARE, best_threshold, choose_validation, make_targets_file, read_targets
 from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import dark_blobs
 
@@ -107,6 +107,7 @@ def test_drpnet_train_trains_as_the_workflow_does(tmp_path):
         info.training["validation_micrographs"]
         == checkpoint.read_info(tmp_path / "b.pt", "detector").training["validation_micrographs"]
     )
-    workflow = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["training"]["detector"]
-    used = info.training["settings"]
+    training = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["training"]
+    assert training["validation"] == VALIDATION_SHARE and training["initial"] == checkpoint.PRETRAINED
+    workflow, used = training["detector"], info.training["settings"]
     assert {key: used[key] for key in workflow if key != "steps"} == {k: v for k, v in workflow.items() if k != "steps"}
