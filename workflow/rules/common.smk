@@ -1,4 +1,5 @@
-# Datasets, micrographs and targets from the validated config; helpers shared by the rules.
+# Datasets, micrographs, batches, resources and targets from the validated config; helpers shared by the rules
+# (models.smk: which models pick and what training reads; datasets.smk: labelled and simulated datasets).
 import glob
 import math
 import os
@@ -9,7 +10,6 @@ from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, microgra
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
 from drpnet.relion import default_project, read_micrographs_star
-from drpnet.shipped import resolve
 
 
 for _name, _spec in config.get("datasets", {}).items():  # before the schema, whose message would not say why
@@ -94,8 +94,12 @@ def _batch_assignment(dataset):
 
 
 ASSIGNMENTS = {dataset: _batch_assignment(dataset) for dataset in MICROGRAPHS}
+
+
 #: Dataset -> batch -> its micrograph names.
 BATCHES = {dataset: batches(MICROGRAPHS[dataset], assigned) for dataset, (_, assigned) in ASSIGNMENTS.items()}
+
+
 BATCH_OF = {dataset: {name: batch for batch, names in b.items() for name in names} for dataset, b in BATCHES.items()}
 
 
@@ -180,8 +184,12 @@ def _megapixels(dataset):
 
 
 MEGAPIXELS = {dataset: _megapixels(dataset) for dataset in MICROGRAPHS}
+
+
 #: A pick job's seconds per megapixel, 1.5 times what its 2 threads take on this 2-core machine (0.033 s), and to start.
 PICK_SECONDS_PER_MEGAPIXEL, PICK_START_SECONDS = 0.05, 20
+
+
 #: Its memory: a process with torch and the models (and 1 GB of freed memory before it is trimmed, see
 #: drpnet.batch.release_freed_memory), and per megapixel of the micrograph each of its threads holds.
 PICK_BASE_MB, PICK_MB_PER_MEGAPIXEL, PICK_THREADS = 2000, 40, 2
@@ -227,149 +235,14 @@ def light_particles(wildcards):
     return dataset_spec(wildcards)["particles"] == "light"
 
 
-def trained_here(name):
-    """True when a model setting names a configured dataset: the workflow trains that model on its truth."""
-    if name not in config["datasets"]:
-        return False
-    if truth_dir(name) is None:
-        raise WorkflowError(f"model {name!r} names a dataset without truth: nothing to train on")
-    return True
-
-
-def base_detector_model(wildcards):
-    """The configured detector: shipped, a checkpoint, or trained on a labelled dataset."""
-    name = config["model"]["detector"]
-    return f"results/models/{name}/detector.pt" if trained_here(name) else str(resolve(name, "detector"))
-
-
-def detector_model(wildcards):
-    """The detector that picks a dataset: with model: {adapt: true}, the configured one adapted to it."""
-    if config["model"]["adapt"]:
-        return f"results/models/{wildcards.dataset}/detector_adapted.pt"
-    return base_detector_model(wildcards)
-
-
-def adaptation_micrographs(wildcards):
-    """The micrographs a dataset's detector adapts to: the first ones by name."""
-    return list(MICROGRAPHS[wildcards.dataset].values())[: config["training"]["adapt"]["micrographs"]]
-
-
-SELFTRAINED = "selftrained"
-
-
-def classifier_model(wildcards):
-    name = config["model"]["classifier"]
-    if name == SELFTRAINED:
-        return f"results/models/{wildcards.dataset}/classifier_selftrained.pt"
-    return f"results/models/{name}/classifier.pt" if trained_here(name) else str(resolve(name, "classifier"))
-
-
-def selftraining_micrographs(wildcards):
-    """The micrographs that teach a dataset's label-free classifier: the first ones by name."""
-    return list(MICROGRAPHS[wildcards.dataset].values())[: config["training"]["selftrain_micrographs"]]
-
-
-def picking_classifier(wildcards):
-    """The classifier that scores a dataset's candidates, as a one-item list, or none."""
-    return [classifier_model(wildcards)] if use_classifier() else []
-
-
-def thresholds_file(wildcards):
-    """Thresholds chosen from the dataset's own scores (model: {thresholds: auto}) or on a labelled dataset
-    (model: {thresholds: <dataset>}) as a one-item list, or none (checkpoint). A detector trained here on labels
-    keeps, under auto, the threshold chosen on its labelled validation micrographs: on EMPIAR-10059 the mixture of
-    its scores lay at twice that and kept 38% of the particles."""
-    name = config["model"]["thresholds"]
-    trained_on_labels = trained_here(config["model"]["detector"]) and not config["model"]["adapt"]
-    if name == "checkpoint" or (name == "auto" and trained_on_labels):
-        return []
-    if name == "auto":
-        return [f"results/{wildcards.dataset}/operating_point.json"]
-    if not trained_here(name):
-        raise WorkflowError(f"model: thresholds: {name!r} is neither auto, checkpoint nor a configured dataset")
-    return [f"results/models/{name}/thresholds.json"]
-
-
-def labelled_micrographs(wildcards):
-    """The micrographs of a dataset that have true coordinates, in the order of truth_file_list."""
-    return [MICROGRAPHS[wildcards.dataset][name] for name in truth_files(wildcards)]
-
-
-def calibration_classifier(wildcards):
-    """The classifier whose cutoff calibration chooses, as a one-item list, or none."""
-    return [classifier_model(wildcards)] if use_classifier() else []
-
-
 def peak_settings(wildcards):
     """Keyword arguments of drpnet.pick.PeakSettings from the config."""
     return {key: value for key, value in config["peaks"].items() if key != "threshold"}
 
 
-def training_files(wildcards):
-    """The target stacks and centre files of a dataset's labelled micrographs."""
-    names = list(truth_files(wildcards))
-    if not names:
-        raise WorkflowError(f"dataset {wildcards.dataset!r} has no labelled micrographs to train on")
-    validation = config["training"]["validation"]
-    unknown = sorted(set(validation) - set(names)) if isinstance(validation, list) else []
-    if unknown:
-        listed = ", ".join(unknown)
-        raise WorkflowError(f"training: validation: {listed} not among the labelled micrographs of {wildcards.dataset!r}")
-    folder = f"results/models/{wildcards.dataset}/targets"
-    return {
-        "stacks": [f"{folder}/{name}.mrc" for name in names],
-        "centres": [f"{folder}/{name}.star" for name in names],
-    }
-
-
-def micrograph_truth(wildcards):
-    return truth_files(wildcards)[wildcards.micrograph]
-
-
-def initial_detector(wildcards):
-    """The checkpoint that detector training starts from, as a one-item list, or an empty one."""
-    initial = config["training"]["initial"]
-    return [str(resolve(initial, "detector"))] if initial else []
-
-
-def detector_training(wildcards):
-    """Keyword arguments of drpnet.train.DetectorTraining from the config."""
-    return {**config["training"]["detector"], "seed": config["training"]["seed"]}
-
-
-def classifier_training(wildcards):
-    """Keyword arguments of drpnet.train_classifier.ClassifierTraining from the config."""
-    return {**config["training"]["classifier"], "seed": config["training"]["seed"]}
-
-
-def use_classifier():
-    """Adapted detectors pick alone: a classifier was trained against another detector's candidates."""
-    return config["model"]["classifier"] != "none" and not config["model"]["adapt"]
-
-
-
 def gpus():
     """GPUs a network job asks the scheduler for."""
     return 1 if config["device"].startswith("cuda") else 0
-
-
-def truth_dir(dataset):
-    """Folder of true coordinates for a dataset, or None."""
-    spec = config["datasets"][dataset]
-    if "simulate" in spec:
-        return f"{SIMULATED.format(dataset=dataset)}/coordinates"
-    return spec.get("truth")
-
-
-def truth_files(wildcards):
-    """True coordinate files of a dataset's micrographs; a real dataset may label only some."""
-    folder = truth_dir(wildcards.dataset)
-    if folder is not None and "simulate" not in dataset_spec(wildcards) and not os.path.isdir(folder):
-        raise WorkflowError(f"dataset {wildcards.dataset!r}: truth folder {folder} does not exist")
-    files = {name: f"{folder}/{name}.star" for name in MICROGRAPHS[wildcards.dataset]}
-    if "simulate" in dataset_spec(wildcards):
-        return files
-    return {name: path for name, path in files.items() if os.path.isfile(path)}
 
 
 def relion_names(wildcards):
@@ -403,17 +276,6 @@ def all_targets():
     return targets
 
 
-#: Folders of a dataset's scores: against labels no model or threshold was fitted to, or against its training data.
-EVALUATIONS = ("evaluation", "evaluation_training_data")
-
-
-def evaluation_folder(dataset):
-    """``evaluation_training_data`` when the workflow trains a model, or chooses thresholds, on this dataset's labels
-    (its scores are then not held out), ``evaluation`` otherwise."""
-    fitted = {config["model"]["detector"], config["model"]["classifier"], config["model"]["thresholds"]}
-    return EVALUATIONS[1] if dataset in fitted else EVALUATIONS[0]
-
-
 def report_targets(dataset):
     """Scores (with truth), plots and the first micrographs' overlays of a dataset."""
     targets = expand(
@@ -430,30 +292,6 @@ def report_targets(dataset):
     return targets + expand("results/{dataset}/overlays/{micrograph}.png", dataset=dataset, micrograph=names)
 
 
-def simulation_settings(wildcards):
-    """Keyword arguments of drpnet.simulate.SimulationSettings for a simulated dataset."""
-    spec = dataset_spec(wildcards)
-    simulate = spec["simulate"]
-    return {
-        "shape": tuple(simulate["shape"]),
-        "pixel_size": spec["pixel_size"],
-        "diameter": diameter_px(wildcards) * spec["pixel_size"],
-        "n_particles": simulate["particles"],
-        "defocus": simulate["defocus"],
-        "snr": simulate["snr"],
-        "junk": simulate["junk"],
-        "carbon": simulate["carbon"],
-    }
-
-
-def simulation_index(wildcards):
-    return int(wildcards.micrograph.removeprefix("sim_"))
-
-
-def simulation_seed(wildcards):
-    return dataset_spec(wildcards)["simulate"]["seed"]
-
-
 def dataset_micrographs(wildcards):
     return MICROGRAPHS[wildcards.dataset]
 
@@ -461,22 +299,3 @@ def dataset_micrographs(wildcards):
 def box_size_px(wildcards):
     """Box side in input pixels for EMAN .box files, or None when none are asked for."""
     return round(config["export"]["box_size"] * diameter_px(wildcards)) if config["export"]["box"] else None
-
-
-def evaluated_micrographs(wildcards):
-    """Names of the micrographs that have true coordinates."""
-    return list(truth_files(wildcards))
-
-
-def truth_file_list(wildcards):
-    return list(truth_files(wildcards).values())
-
-
-def overlay_truth(wildcards):
-    """The micrograph's true coordinates as a one-item list, or an empty list."""
-    path = truth_files(wildcards).get(wildcards.micrograph)
-    return [path] if path else []
-
-
-def truth_margin(wildcards):
-    return dataset_spec(wildcards)["truth_margin"]
