@@ -70,12 +70,11 @@ def _one_cycle(optimiser: torch.optim.Optimizer, learning_rate: float, total: in
 
 def _fitted_steps(settings: DetectorTraining, step: int, spent: float) -> int:
     """Of ``settings.steps``, the most that fit the budget at the speed so far (``spent`` seconds for ``step``
-    steps), in whole validation rounds; at least the steps done."""
+    steps, validations included); at least the steps done. The last step validates, so no round is cut short."""
     if settings.budget_minutes is None:
         return settings.steps
     fit = int(settings.budget_minutes * 60 / (spent / step))
-    rounds = max(step, fit - fit % settings.validate_every)
-    return min(settings.steps, rounds)
+    return min(settings.steps, max(step, fit))
 
 
 def _sample_crop(

@@ -153,6 +153,13 @@ def test_a_budget_ends_the_training_in_time(tmp_path, caplog):
     assert checkpoint.read_info(tmp_path / "hurried.pt", "detector").training["step"] == 10
 
 
+def test_a_budget_is_spent_to_the_step_not_to_the_last_whole_validation_round():
+    settings = dataclasses.replace(TINY, steps=400, validate_every=10, budget_minutes=1.0)
+    assert train_module._fitted_steps(settings, 10, 60 / 25 * 10) == 25, "25 steps fit a minute at 2.4 s a step"
+    assert train_module._fitted_steps(settings, 10, 60 / 5 * 10) == 10, "never fewer than the steps done"
+    assert train_module._fitted_steps(settings, 10, 0.01) == 400, "never more than the steps asked for"
+
+
 def test_fine_tuning_starts_from_the_given_weights_and_patience_stops_early(trained, tmp_path):
     start, _ = trained
     settings = DetectorTraining(**{**TINY.__dict__, "steps": 200, "learning_rate": 1e-6, "patience": 2})
