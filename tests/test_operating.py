@@ -35,6 +35,17 @@ def test_the_threshold_follows_lower_scores_on_a_new_protein():
     assert ratio == pytest.approx(0.2, rel=0.01)
 
 
+def test_a_narrow_group_of_the_strongest_particles_does_not_leave_the_weaker_ones_behind():
+    """As at a diameter 25% too large: the map's noise a spike at its floor, and the particles' scores skewed, a narrow
+    crowd of strong ones with a long tail of weaker ones; fitted all at once, three groups split the particles."""
+    rng = np.random.default_rng(4)
+    noise, structure = 10 ** rng.normal(-2.84, 0.03, 2800), 10 ** rng.normal(-2.35, 0.25, 2200)
+    strong, weak = 10 ** rng.normal(-0.6, 0.1, 2800), 10 ** rng.normal(-1.1, 0.3, 1800)
+    threshold = fit_mixture(np.concatenate([noise, structure, strong, weak])).threshold
+    assert (np.concatenate([strong, weak]) >= threshold).mean() > 0.95
+    assert (structure >= threshold).mean() < 0.05
+
+
 def test_too_few_peaks_fall_back_to_the_models_threshold():
     scores = 10 ** np.random.default_rng(2).normal(-1, 0.5, MIN_PEAKS - 1)
     assert fit_mixture(scores) is None
