@@ -65,7 +65,7 @@ def dag(counts: list[int]) -> dict:
             write_config(workdir, {"session": {"micrographs": str(mics), "pixel_size": 1.06, "diameter_angstrom": 140}})
             local = timed([*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", "-n", "-q"])
             slurm = timed([*SNAKEMAKE, "--directory", str(workdir), "--profile", "slurm", "-n", "-q"], cwd=REPO)
-        results[count] = {"local": local, "slurm_profile": slurm}
+        results[str(count)] = {"local": local, "slurm_profile": slurm}  # str: JSON keys, as the stored ones
         print(f"dry run, {count} micrographs: local {local}, --profile slurm {slurm}", flush=True)
     return results
 
