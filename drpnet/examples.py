@@ -93,3 +93,19 @@ def simulated_examples(
         box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
         examples.append(Example(f"simulated-{seed}-{index}", working, centres, box, "simulated"))
     return examples
+
+
+def with_simulations(
+    train: list[Example],
+    validation: list[Example],
+    simulated: int,
+    simulated_validation: int,
+    seed: int,
+    settings: PreprocessSettings,
+) -> tuple[list[Example], list[Example]]:
+    """The labelled examples with simulated micrographs mixed in, training ones drawn from ``seed + 1`` and
+    validation ones from ``seed + 2`` (both routes to a detector, CLI and workflow, mix them the same way)."""
+    return (
+        train + simulated_examples(simulated, seed + 1, settings),
+        validation + simulated_examples(simulated_validation, seed + 2, settings),
+    )

@@ -19,7 +19,7 @@ import pandas as pd
 from drpnet import checkpoint
 from drpnet.detect import choose_device
 from drpnet.evaluate import Matches, match_dataset
-from drpnet.examples import MATCH_RADIUS, Example, labelled_box, labelled_example
+from drpnet.examples import MATCH_RADIUS, Example, labelled_box, labelled_example, with_simulations
 from drpnet.io import (
     PathLike,
     atomic_path,
@@ -153,9 +153,13 @@ def train_detector_files(
     set_threads(threads)
     preprocess_settings = PreprocessSettings()
     train, held = split_examples(targets, validation, preprocess_settings.working_radius, settings.seed)
+    description = _description(train, held)
+    train, held = with_simulations(
+        train, held, settings.simulated, settings.simulated_validation, settings.seed, preprocess_settings
+    )
     initial_path = None if initial is None else checkpoint.resolve(initial, "detector")
     history = train_detector(
-        train, held, settings, preprocess_settings, out, choose_device(device), _description(train, held), initial_path
+        train, held, settings, preprocess_settings, out, choose_device(device), description, initial_path
     )
     training_curves(history, Path(out).with_suffix(".png"))
     return history

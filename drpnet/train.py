@@ -44,6 +44,8 @@ class DetectorTraining:
     learning_rate: float = 5e-4  # fine-tuning; from random weights 2e-3
     target_radius: float = 0.5  # disc radius of the target, in working radii
     validate_every: int = 250
+    simulated: int = 0  # simulated micrographs mixed into the training ones (drpnet.simulate.random_settings)
+    simulated_validation: int = 0  # simulated micrographs mixed into the validation ones
     real_share: float | None = None  # of the crops taken from real micrographs; None: in proportion to area
     patience: int = 4  # validations without a better F1 before stopping; 0: train all steps
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`

@@ -13,8 +13,16 @@ from drpnet import checkpoint
 from drpnet.cli import main
 from drpnet.evaluate import score
 from drpnet.io import write_coordinates, write_mrc
-from drpnet.retrain import VALIDATION_SHARE, best_threshold, choose_validation, make_targets_file, read_targets
+from drpnet.retrain import (
+    VALIDATION_SHARE,
+    best_threshold,
+    choose_validation,
+    make_targets_file,
+    read_targets,
+    train_detector_files,
+)
 from drpnet.simulate import SimulationSettings, write_simulated
+from drpnet.train import DetectorTraining
 from tests.conftest import dark_blobs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +109,7 @@ def test_drpnet_train_trains_as_the_workflow_does(tmp_path):
         assert main([*common, "--steps", "2", "--threads", "2", "--detector-out", str(tmp_path / f"{name}.pt")]) == 0
     info = checkpoint.read_info(tmp_path / "a.pt", "detector")
     assert info.training["fine_tuned_from"] == checkpoint.PRETRAINED
-    assert info.training["simulated"]["train"] == 0 and set(info.training["validation_f1"]) == {"real"}
+    assert info.training["settings"]["simulated"] == 0 and set(info.training["validation_f1"]) == {"real"}
     assert len(info.training["validation_micrographs"]) == 1  # a fifth of three, at least one
     assert (
         info.training["validation_micrographs"]
@@ -111,3 +119,22 @@ def test_drpnet_train_trains_as_the_workflow_does(tmp_path):
     assert training["validation"] == VALIDATION_SHARE and training["initial"] == checkpoint.PRETRAINED
     workflow, used = training["detector"], info.training["settings"]
     assert {key: used[key] for key in workflow if key != "steps"} == {k: v for k, v in workflow.items() if k != "steps"}
+
+
+def test_the_workflow_mixes_in_simulated_micrographs_as_drpnet_train_does(tmp_path, caplog):
+    """`training: detector: simulated` and `real_share` give the workflow's route drpnet train's --simulated mix."""
+    settings = SimulationSettings(shape=(600, 600), pixel_size=1.5, diameter=70.0, n_particles=30, snr=0.5)
+    targets = {}
+    for index in range(2):
+        mic, truth = tmp_path / f"m{index}.mrc", tmp_path / f"m{index}.star"
+        write_simulated(str(mic), str(truth), index, 4, settings)
+        stack, centres = tmp_path / f"s{index}.mrc", tmp_path / f"s{index}.star"
+        make_targets_file(mic, truth, stack, centres, 70 / 1.5, 1.5)
+        targets[f"m{index}"] = (stack, centres)
+    mixed = DetectorTraining(steps=2, simulated=1, simulated_validation=1, real_share=0.25)
+    with caplog.at_level("INFO", logger="drpnet.train"):
+        train_detector_files(targets, tmp_path / "d.pt", mixed, validation=0.5, initial=checkpoint.PRETRAINED)
+    info = checkpoint.read_info(tmp_path / "d.pt", "detector")
+    assert set(info.training["validation_f1"]) == {"real", "simulated"}
+    assert info.training["train_micrographs"] == ["s0"] and info.training["validation_micrographs"] == ["s1"]
+    assert "25% of the training crops come from real micrographs" in caplog.text

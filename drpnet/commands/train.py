@@ -17,7 +17,7 @@ from pathlib import Path
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
-from drpnet.examples import labelled_example, simulated_examples
+from drpnet.examples import labelled_example, with_simulations
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
@@ -122,23 +122,18 @@ def main(args: argparse.Namespace) -> None:
     }
     chosen = VALIDATION_SHARE if args.validation is None else args.validation
     real_train, real_validation = split_labelled(examples, chosen, args.seed) if examples else ([], [])
-    train = real_train + simulated_examples(args.simulated, args.seed + 1, settings)
-    validation = real_validation + simulated_examples(args.simulated_validation, args.seed + 2, settings)
     description = {
         "train_micrographs": [e.name for e in real_train],
         "validation_micrographs": [e.name for e in real_validation],
         "excluded_micrographs": sorted(args.exclude),
-        "simulated": {
-            "train": args.simulated,
-            "validation": args.simulated_validation,
-            "seeds": [args.seed + 1, args.seed + 2],
-        },
     }
     detector_out = Path(args.detector_out)
     detector_settings = DetectorTraining(
         architecture=args.architecture,
         steps=args.steps,
         learning_rate=args.learning_rate,
+        simulated=args.simulated,
+        simulated_validation=args.simulated_validation,
         real_share=args.real_share,
         patience=args.patience,
         budget_minutes=args.budget_minutes,
@@ -147,6 +142,9 @@ def main(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     initial = None if args.initial == NO_INITIAL else args.initial
+    train, validation = with_simulations(
+        real_train, real_validation, args.simulated, args.simulated_validation, args.seed, settings
+    )
     train_detector(train, validation, detector_settings, settings, detector_out, device, description, initial)
     if args.classifier_out:
         classifier_out = Path(args.classifier_out)
