@@ -45,6 +45,13 @@ class SimulationSettings:
         Whether a carbon film covers part of the field (particles still lie on it).
     n_species
         Distinct particle shapes in the micrograph.
+    core
+        Share of the particle's radius its density fills. Below 1 the particle is a small dense core inside a
+        stated diameter that also counts a faint shell (a micelle, flexible domains), as in labels drawn wider
+        than what the eye sees; neighbours stay a diameter apart.
+    grey_levels
+        Quantise the micrograph to this many grey levels over +-3 standard deviations, as 8-bit exports with a
+        narrow range are; ``None`` keeps it continuous.
     """
 
     shape: tuple[int, int] = (1024, 1024)
@@ -56,6 +63,8 @@ class SimulationSettings:
     junk: int = 3
     carbon: bool = False
     n_species: int = 1
+    core: float = 1.0
+    grey_levels: int | None = None
 
 
 def random_particle(radius: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +135,7 @@ def simulate_micrograph(settings: SimulationSettings, rng: np.random.Generator) 
         Columns ``x`` (column) and ``y`` (row) in pixels.
     """
     radius = settings.diameter / settings.pixel_size / 2
-    species = [random_particle(radius, rng) for _ in range(settings.n_species)]
+    species = [random_particle(radius * settings.core, rng) for _ in range(settings.n_species)]
     # Neighbours may touch and overlap a little, as in crowded real fields.
     spacing = 2 * radius * rng.uniform(0.85, 1.3)
     centres = place_centres(settings.shape, settings.n_particles, spacing, radius, rng)
@@ -142,7 +151,15 @@ def simulate_micrograph(settings: SimulationSettings, rng: np.random.Generator) 
     signal_std = float(np.std(-scipy.fft.irfft2(scipy.fft.rfft2(particles) * transfer, s=settings.shape)))
     image += _ice(settings.shape, radius, rng) * signal_std
     image += rng.normal(scale=signal_std / np.sqrt(settings.snr), size=settings.shape)
+    if settings.grey_levels is not None:
+        image = quantise(image, settings.grey_levels)
     return image.astype(np.float32), pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]})
+
+
+def quantise(image: np.ndarray, levels: int) -> np.ndarray:
+    """``image`` clipped to 3 standard deviations around its mean and rounded to ``levels`` grey levels."""
+    low, high = image.mean() - 3 * image.std(), image.mean() + 3 * image.std()
+    return np.round((image.clip(low, high) - low) / (high - low) * (levels - 1))
 
 
 def _junk(settings: SimulationSettings, radius: float, rng: np.random.Generator) -> np.ndarray:
@@ -190,6 +207,9 @@ def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 10
         junk=int(rng.integers(0, 8)),
         carbon=bool(rng.random() < 0.25),
         n_species=int(rng.integers(1, 3)),
+        # Half the particles are dense cores inside a wider stated diameter, a third of the images coarse 8-bit.
+        core=float(rng.uniform(0.3, 1.0)) if rng.random() < 0.5 else 1.0,
+        grey_levels=int(rng.integers(16, 80)) if rng.random() < 0.3 else None,
     )
 
 

@@ -111,6 +111,8 @@ def test_drpnet_train_trains_as_the_workflow_does(tmp_path):
     assert info.training["fine_tuned_from"] == checkpoint.PRETRAINED
     assert info.training["settings"]["simulated"] == 0 and set(info.training["validation_f1"]) == {"real"}
     assert len(info.training["validation_micrographs"]) == 1  # a fifth of three, at least one
+    # Recorded by name, as the workflow records them and --validation/--exclude name them.
+    assert sorted(info.training["train_micrographs"] + info.training["validation_micrographs"]) == ["m0", "m1", "m2"]
     assert (
         info.training["validation_micrographs"]
         == checkpoint.read_info(tmp_path / "b.pt", "detector").training["validation_micrographs"]

@@ -123,8 +123,8 @@ def main(args: argparse.Namespace) -> None:
     chosen = VALIDATION_SHARE if args.validation is None else args.validation
     real_train, real_validation = split_labelled(examples, chosen, args.seed) if examples else ([], [])
     description = {
-        "train_micrographs": [e.name for e in real_train],
-        "validation_micrographs": [e.name for e in real_validation],
+        "train_micrographs": [micrograph_name(e.name) for e in real_train],
+        "validation_micrographs": [micrograph_name(e.name) for e in real_validation],
         "excluded_micrographs": sorted(args.exclude),
     }
     detector_out = Path(args.detector_out)
