@@ -20,9 +20,9 @@ def _ring_over_centre(core: float) -> float:
     image, truth = simulate_micrograph(replace(CLEAN, core=core), np.random.default_rng(3))
     contrast = np.abs(image - scipy.ndimage.gaussian_filter(image, 30))  # ice thickness set aside
     rows, columns = np.mgrid[: image.shape[0], : image.shape[1]]
-    distance = np.min(
-        [np.hypot(columns - x, rows - y) for x, y in truth[["x", "y"]].to_numpy()], axis=0
-    ) / (CLEAN.diameter / 2)
+    distance = np.min([np.hypot(columns - x, rows - y) for x, y in truth[["x", "y"]].to_numpy()], axis=0) / (
+        CLEAN.diameter / 2
+    )
     return float(contrast[(distance > 0.6) & (distance < 0.9)].mean() / contrast[distance < 0.25].mean())
 
 
@@ -34,7 +34,5 @@ def test_quantising_keeps_the_image_in_the_given_grey_levels():
     image = np.random.default_rng(0).normal(size=(200, 200))
     levels = quantise(image, 20)
     assert len(np.unique(levels)) <= 20 and np.corrcoef(levels.ravel(), image.ravel())[0, 1] > 0.95
-    simulated, _ = simulate_micrograph(
-        SimulationSettings(shape=(256, 256), grey_levels=30), np.random.default_rng(1)
-    )
+    simulated, _ = simulate_micrograph(SimulationSettings(shape=(256, 256), grey_levels=30), np.random.default_rng(1))
     assert len(np.unique(simulated)) <= 30
