@@ -1,6 +1,7 @@
 """drpnet, the LoG baseline and Topaz (when installed) on every labelled set in ../shared/data: one table per set.
 
     python benchmarks/compare.py [--topaz .venv-topaz/bin/topaz] [--threads 2] [--out /tmp/drpnet-compare] [--json F]
+        [--sets NAME ...] [--methods WORD ...]
 
 Sets (benchmarks/sets.py): held-out EMPIAR-10017 micrographs (the protein the shipped weights trained on) and all of
 EMPIAR-10059 and EMPIAR-10947 (proteins they never saw; approximate labels). Every method runs as its own command on
@@ -12,7 +13,8 @@ Columns: precision, recall and F1 at the method's own operating point (drpnet: i
 default threshold; Topaz has none, so its F1 is the best over all thresholds, an oracle); AP and best F1 over the
 method's full ranking (drpnet: every peak of the detector's map above 0, ranked by its figure of merit; LoG and
 Topaz: every pick of a generous threshold). "classifier gain" rows: AP of the detector alone, to set beside the
-default's. Install Topaz with `bash benchmarks/topaz/setup.sh`.
+default's. Install Topaz with `bash benchmarks/topaz/setup.sh`. With --methods only the methods whose names hold one
+of the words run, and --json replaces just their rows in the file (a change to one method re-measures that one).
 """
 
 from __future__ import annotations
@@ -150,10 +152,14 @@ def scored(labelled: LabelledSet, micrographs: list[Path], picks: dict[str, pd.D
     return score_dataset(inside, truth, radius * labelled.diameter)[1]
 
 
-def compare_set(labelled: LabelledSet, executable: str | None, threads: int, out: Path) -> list[dict]:
+def compare_set(
+    labelled: LabelledSet, executable: str | None, threads: int, out: Path, words: list[str] | None = None
+) -> list[dict]:
     micrographs = labelled.micrographs()
     rows = []
     for name, (operating, ranking, read) in methods(executable).items():
+        if words is not None and not any(word in name for word in words):
+            continue
         folder = out / labelled.name / name.split(" (")[0].replace(" ", "_").lower()
         folder.mkdir(parents=True, exist_ok=True)
         runs = {"operating": operating, "ranking": ranking}
@@ -212,17 +218,28 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=None, help="names of the sets to run (default: all present)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/drpnet-compare"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--methods", nargs="*", default=None, help="run only methods whose names hold these words")
     args = parser.parse_args()
     sets = [s for s in available() if args.sets is None or s.name in args.sets]
     if not sets:
         raise SystemExit("no labelled set found in ../shared/data")
     executable = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
-    rows = [row for labelled in sets for row in compare_set(labelled, executable, args.threads, args.out)]
+    rows = [row for labelled in sets for row in compare_set(labelled, executable, args.threads, args.out, args.methods)]
     print(f"{args.threads} CPU threads; F1 at each method's operating point ((best): over all its thresholds)")
     print(markdown(rows))
     if args.json:
         micrographs = {labelled.name: [m.stem for m in labelled.micrographs()] for labelled in sets}
+        if args.methods is not None and args.json.exists():
+            stored = json.loads(args.json.read_text())
+            rows, micrographs = merged(stored["rows"], rows), stored["micrographs"] | micrographs
         args.json.write_text(json.dumps({"micrographs": micrographs, "rows": rows}, indent=2))
+
+
+def merged(stored: list[dict], measured: list[dict]) -> list[dict]:
+    """``stored`` rows with those measured again replaced in place (same set, method and radius), new ones after."""
+    new = {(row["set"], row["method"], row["radius"]): row for row in measured}
+    kept = [new.pop((row["set"], row["method"], row["radius"]), row) for row in stored]
+    return kept + list(new.values())
 
 
 if __name__ == "__main__":

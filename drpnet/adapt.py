@@ -9,8 +9,10 @@ taught as background.
 
 Every ``check_every``-th micrograph is held back. The adapted detector is kept only if, there, it still finds at
 least ``min_agreement`` of the peaks the original detector was confident of (a label-free guard against an
-adaptation that drifted); otherwise the original is kept and the log says why. The adapted detector's threshold comes
-from the data: ``THRESHOLD_FRACTION`` of the median score of its own confident peaks on the held-back micrographs.
+adaptation that drifted); otherwise the original is kept and the log says why. Either way the detector written holds
+a threshold from the data: the one that keeps, on the micrographs adapted to, as many peaks as the original keeps at
+its operating point (:mod:`drpnet.operating`). Adaptation reshapes the scores (confident particles rise), and a
+mixture fitted to the adapted scores found fewer of a new protein's particles (README, quality section).
 """
 
 from __future__ import annotations
@@ -39,9 +41,6 @@ from drpnet.train import DetectorTraining, train_detector
 
 log = logging.getLogger(__name__)
 
-#: The adapted detector's threshold, as a fraction of the median score of its confident peaks.
-THRESHOLD_FRACTION = 0.1
-
 
 @dataclass(frozen=True)
 class AdaptSettings:
@@ -60,7 +59,7 @@ class AdaptSettings:
     """
 
     steps: int = 300
-    learning_rate: float = 5e-4
+    learning_rate: float = 1e-4
     batch: int = 16
     crop: int = 128
     confident: float = 0.3
@@ -84,20 +83,29 @@ class Peaks:
         return positive & (self.scores >= np.quantile(self.scores[positive], 1 - fraction))
 
 
-def picked_peaks(
-    model: nn.Module, images: Mapping[str, np.ndarray], working_radius: float, fallback: float, device: torch.device
+def every_peak(
+    model: nn.Module, images: Mapping[str, np.ndarray], working_radius: float, device: torch.device
 ) -> dict[str, Peaks]:
-    """The peaks picking would keep in each image (name -> ``(rows, columns)``): the local maxima of the detector's
-    map above the threshold :mod:`drpnet.operating` finds in their scores (``fallback`` if it finds none). The
-    weaker maxima are the map's noise, and would crowd out both the confident particles and the background."""
+    """Every local maximum of the detector's map above 0 in each image (name -> ``(rows, columns)``)."""
     found = {
         name: PeakSettings().find(detect(model, image, device), 0.0, working_radius) for name, image in images.items()
     }
-    threshold, _ = operating_point([table["score"].to_numpy(float) for table in found.values()], fallback)
-    picked = {name: table[table["score"] >= threshold] for name, table in found.items()}
-    return {
-        name: Peaks(table[["x", "y"]].to_numpy(float), table["score"].to_numpy(float)) for name, table in picked.items()
-    }
+    return {name: Peaks(t[["x", "y"]].to_numpy(float), t["score"].to_numpy(float)) for name, t in found.items()}
+
+
+def picked_peaks(peaks: Mapping[str, Peaks], fallback: float) -> tuple[dict[str, Peaks], float]:
+    """The peaks picking would keep, and their threshold: those above the threshold :mod:`drpnet.operating` finds in
+    their scores (``fallback`` if it finds none). The weaker maxima are the map's noise, and would crowd out both the
+    confident particles and the background."""
+    threshold, _ = operating_point([p.scores for p in peaks.values()], fallback)
+    kept = {name: Peaks(p.xy[p.scores >= threshold], p.scores[p.scores >= threshold]) for name, p in peaks.items()}
+    return kept, threshold
+
+
+def threshold_keeping(peaks: Mapping[str, Peaks], count: int, fallback: float) -> float:
+    """The threshold that keeps the ``count`` strongest of ``peaks`` (``fallback`` when there are none)."""
+    scores = np.sort(np.concatenate([p.scores for p in peaks.values()]))[::-1]
+    return float(scores[min(count, len(scores)) - 1]) if count and len(scores) else fallback
 
 
 def pseudo_labelled(
@@ -155,7 +163,7 @@ def adapt_detector(
     radius = info.preprocess_settings.working_radius
     names = sorted(images)
     held = set(names[settings.check_every - 1 :: settings.check_every] or names[-1:]) if len(names) > 1 else set()
-    peaks = picked_peaks(original, {name: images[name] for name in names}, radius, info.threshold, device)
+    peaks, original_threshold = picked_peaks(every_peak(original, images, radius, device), info.threshold)
     examples = {
         name: pseudo_labelled(
             name, images[name], peaks[name], radius, settings.confident, DetectorTraining.target_radius
@@ -185,23 +193,22 @@ def adapt_detector(
     }
     train_detector(train, check, training, info.preprocess_settings, out, device, provenance, detector)
     adapted_model, adapted_info = checkpoint.load(out, "detector")
-    adapted = prepare(adapted_model, device)
-    found = list(picked_peaks(adapted, {e.name: e.image for e in check}, radius, info.threshold, device).values())
-    confident_scores = np.concatenate([p.scores[p.is_confident(settings.confident)] for p in found])
-    threshold = THRESHOLD_FRACTION * float(np.median(confident_scores)) if len(confident_scores) else info.threshold
-    share = agreement([e.centres for e in check], [p.xy[p.scores >= threshold] for p in found], radius)
+    found = every_peak(prepare(adapted_model, device), images, radius, device)
+    threshold = threshold_keeping(found, sum(len(p.scores) for p in peaks.values()), original_threshold)
+    kept = [found[e.name].xy[found[e.name].scores >= threshold] for e in check]
+    share = agreement([e.centres for e in check], kept, radius)
+    rule = "keeps as many peaks as the original's operating point"
     if share < settings.min_agreement:
         reason = (
             f"the adapted detector finds only {share:.0%} of the original's confident peaks on the held-back "
             f"micrographs (at least {settings.min_agreement:.0%} wanted): keeping the original detector"
         )
         log.warning(reason)
-        kept_info = replace(info, training={**info.training, **provenance, "adaptation_refused": reason})
-        checkpoint.save(out, original_model, kept_info)
-        return AdaptResult(False, share, info.threshold, reason)
+        record = {**info.training, **provenance, "adaptation_refused": reason, "threshold_rule": "operating point"}
+        checkpoint.save(out, original_model, replace(info, threshold=original_threshold, training=record))
+        return AdaptResult(False, share, original_threshold, reason)
     reason = f"the adapted detector finds {share:.0%} of the original's confident peaks on the held-back micrographs"
     log.info("%s: keeping it, threshold %.3f", reason, threshold)
-    rule = f"{THRESHOLD_FRACTION:g} x median confident score"
     record = {**adapted_info.training, "agreement": share, "threshold_rule": rule}
     checkpoint.save(out, adapted_model, replace(adapted_info, threshold=threshold, training=record))
     return AdaptResult(True, share, threshold, reason)

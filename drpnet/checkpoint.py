@@ -100,12 +100,15 @@ def load(path_or_name: str | os.PathLike[str], kind: str) -> tuple[nn.Module, Mo
     return model.eval(), info
 
 
-def threshold_from_labels(info: ModelInfo, path_or_name: str | os.PathLike[str]) -> bool:
-    """Whether a detector's threshold was chosen on labelled micrographs of the user's data: a detector trained or
-    fine-tuned on real labels, neither shipped (its threshold is EMPIAR-10017's) nor adapted without labels."""
-    shipped = str(path_or_name) in PRETRAINED_FILES[info.kind]
-    adapted = "adaptation" in info.training
-    return not shipped and not adapted and "real" in info.training.get("validation_f1", {})
+def threshold_from_users_data(info: ModelInfo, path_or_name: str | os.PathLike[str]) -> bool:
+    """Whether a detector's threshold was chosen on the user's own micrographs, not shipped (the shipped one is
+    EMPIAR-10017's): trained or fine-tuned on real labels (validation's threshold), or adapted to a dataset without
+    labels and recording its threshold rule (:mod:`drpnet.adapt`)."""
+    if str(path_or_name) in PRETRAINED_FILES[info.kind]:
+        return False
+    if "adaptation" in info.training:
+        return "threshold_rule" in info.training
+    return "real" in info.training.get("validation_f1", {})
 
 
 def describe(info: ModelInfo, path: str | os.PathLike[str]) -> str:

@@ -7,8 +7,18 @@ import pytest
 import torch
 
 from drpnet import checkpoint
-from drpnet.adapt import AdaptSettings, Peaks, adapt_detector, agreement, pseudo_labelled
+from drpnet.adapt import (
+    AdaptSettings,
+    Peaks,
+    adapt_detector,
+    agreement,
+    every_peak,
+    picked_peaks,
+    pseudo_labelled,
+    threshold_keeping,
+)
 from drpnet.cli import main
+from drpnet.detect import prepare
 from drpnet.preprocess import preprocess
 from drpnet.simulate import SimulationSettings, simulate_micrograph, write_simulated
 from tests.conftest import picked
@@ -55,6 +65,26 @@ def test_agreement_is_the_share_of_reference_peaks_found():
     assert agreement(reference, found, working_radius=6.0) == pytest.approx(2 / 3)
 
 
+def test_the_threshold_keeping_a_count_keeps_that_many_peaks():
+    peaks = {
+        "a": Peaks(np.zeros((3, 2)), np.array([0.9, 0.2, 0.5])),
+        "b": Peaks(np.zeros((2, 2)), np.array([0.3, 0.1])),
+    }
+    assert threshold_keeping(peaks, 3, fallback=0.7) == 0.3
+    assert threshold_keeping(peaks, 10, fallback=0.7) == 0.1  # more than there are: every peak
+    assert threshold_keeping(peaks, 0, fallback=0.7) == 0.7
+
+
+def original_operating_point(images) -> tuple[int, float]:
+    """Peaks the shipped detector keeps at its operating point on ``images``, and that threshold."""
+    model, info = checkpoint.load("pretrained", "detector")
+    found = every_peak(
+        prepare(model, torch.device("cpu")), images, info.preprocess_settings.working_radius, torch.device("cpu")
+    )
+    kept, threshold = picked_peaks(found, info.threshold)
+    return sum(len(p.scores) for p in kept.values()), threshold
+
+
 def test_adaptation_keeps_an_adapted_detector_with_its_provenance(images, tmp_path):
     out = tmp_path / "adapted.pt"
     result = adapt_detector({n: w for n, (w, _) in images.items()}, "pretrained", FAST, out, torch.device("cpu"))
@@ -64,6 +94,16 @@ def test_adaptation_keeps_an_adapted_detector_with_its_provenance(images, tmp_pa
     assert info.training["adaptation"]["micrographs"] == ["m0", "m1", "m2"]
     assert info.training["adaptation"]["checked_on"] == ["m2"]
     assert info.training["agreement"] >= FAST.min_agreement
+    # Its threshold keeps, on the micrographs it adapted to, as many peaks as the original's operating point.
+    working = {n: w for n, (w, _) in images.items()}
+    adapted = prepare(checkpoint.load(out, "detector")[0], torch.device("cpu"))
+    scores = np.concatenate(
+        [
+            p.scores
+            for p in every_peak(adapted, working, info.preprocess_settings.working_radius, torch.device("cpu")).values()
+        ]
+    )
+    assert (scores >= info.threshold).sum() == original_operating_point(working)[0]
     assert not same_weights(checkpoint.load(out, "detector")[0], checkpoint.load("pretrained", "detector")[0])
 
 
@@ -75,10 +115,14 @@ def test_a_broken_adaptation_is_refused_and_the_original_detector_kept(images, t
     original, original_info = checkpoint.load("pretrained", "detector")
     kept, info = checkpoint.load(out, "detector")
     assert same_weights(kept, original)
-    assert info.threshold == original_info.threshold and "adaptation_refused" in info.training
+    assert "adaptation_refused" in info.training and checkpoint.threshold_from_users_data(info, out)
+    # The original's threshold from these micrographs' scores, not EMPIAR-10017's.
+    assert (
+        info.threshold == original_operating_point({n: w for n, (w, _) in images.items()})[1] != original_info.threshold
+    )
 
 
-def test_adapt_command_then_pick_with_the_adapted_detector(tmp_path):
+def test_adapt_command_then_pick_with_the_adapted_detector(tmp_path, capsys):
     settings = SimulationSettings(shape=(512, 640), pixel_size=1.5, diameter=90.0, n_particles=45, snr=0.15, junk=1)
     for index in range(2):
         write_simulated(str(tmp_path / "mics" / f"m{index}.mrc"), str(tmp_path / f"m{index}.star"), index, 9, settings)
@@ -89,4 +133,5 @@ def test_adapt_command_then_pick_with_the_adapted_detector(tmp_path):
     assert info.training["adaptation"]["micrographs"] == ["m0", "m1"]
     model = ["--model", str(tmp_path / "adapted.pt"), "--classifier", "none"]
     assert main(["pick", *micrographs, *common, *model, "--out", str(tmp_path / "picks")]) == 0
+    assert f"peak threshold {info.threshold:.3f} (chosen on the micrographs it adapted to)" in capsys.readouterr().err
     assert len(picked(tmp_path / "picks", micrographs[0])) > 10

@@ -65,12 +65,15 @@ def test_shipped_weights_load_and_say_how_they_were_made(kind):
     assert "trained" in checkpoint.describe(info, "pretrained")
 
 
-def test_only_a_detector_trained_on_real_labels_keeps_its_threshold_under_auto():
+def test_a_detector_trained_on_labels_or_adapted_keeps_its_threshold_under_auto():
     trained = {"validation_f1": {"real": 0.8}}
     labelled = ModelInfo(kind="detector", architecture="unet", training=trained)
-    assert checkpoint.threshold_from_labels(labelled, "mine.pt")
-    assert not checkpoint.threshold_from_labels(labelled, checkpoint.PRETRAINED)  # EMPIAR-10017's threshold
-    adapted = ModelInfo(kind="detector", architecture="unet", training={**trained, "adaptation": {}})
-    assert not checkpoint.threshold_from_labels(adapted, "adapted.pt")
+    assert checkpoint.threshold_from_users_data(labelled, "mine.pt")
+    assert not checkpoint.threshold_from_users_data(labelled, checkpoint.PRETRAINED)  # EMPIAR-10017's threshold
+    adapted = ModelInfo(kind="detector", architecture="unet", training={"adaptation": {}, "threshold_rule": "count"})
+    assert checkpoint.threshold_from_users_data(adapted, "adapted.pt")
+    # An adaptation refused before the rule was recorded kept the shipped threshold: the data's mixture picks it.
+    refused = ModelInfo(kind="detector", architecture="unet", training={**trained, "adaptation": {}})
+    assert not checkpoint.threshold_from_users_data(refused, "adapted.pt")
     simulated = ModelInfo(kind="detector", architecture="unet", training={"validation_f1": {"simulated": 0.9}})
-    assert not checkpoint.threshold_from_labels(simulated, "simulated.pt")
+    assert not checkpoint.threshold_from_users_data(simulated, "simulated.pt")

@@ -103,12 +103,11 @@ def main(args: argparse.Namespace) -> None:
         classifier = None if args.classifier == NO_CLASSIFIER else args.classifier
         picker = Picker(args.model, classifier, args.device, given, args.cutoff, peak_settings(args))
     auto = args.threshold == AUTO and isinstance(picker, Picker) and picker.classifier is None
-    if auto and checkpoint.threshold_from_labels(picker.detector_info, args.model):
-        auto = False  # the workflow's rule too: its validation on the user's labels beats any label-free guess
-        print(
-            f"drpnet pick: peak threshold {picker.threshold:.3f} (chosen on its labelled validation micrographs)",
-            file=sys.stderr,
-        )
+    if auto and checkpoint.threshold_from_users_data(picker.detector_info, args.model):
+        auto = False  # the workflow's rule too: chosen on the user's labels, or where adaptation reshaped the scores
+        adapted = "adaptation" in picker.detector_info.training
+        where = "the micrographs it adapted to" if adapted else "its labelled validation micrographs"
+        print(f"drpnet pick: peak threshold {picker.threshold:.3f} (chosen on {where})", file=sys.stderr)
     paths = micrographs
     if project is not None:  # read from the project folder
         paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}

@@ -52,11 +52,12 @@ def picking_classifier(wildcards):
 def thresholds_file(wildcards):
     """Thresholds chosen from the dataset's own scores (model: {thresholds: auto}) or on a labelled dataset
     (model: {thresholds: <dataset>}) as a one-item list, or none (checkpoint). A detector trained here on labels
-    keeps, under auto, the threshold chosen on its labelled validation micrographs: on EMPIAR-10059 the mixture of
-    its scores lay at twice that and kept 38% of the particles."""
+    keeps, under auto, the threshold chosen on its labelled validation micrographs (on EMPIAR-10059 the mixture of
+    its scores lay at twice that and kept 38% of the particles), an adapted one the threshold adaptation chose on
+    the dataset (drpnet.adapt)."""
     name = config["model"]["thresholds"]
-    trained_on_labels = trained_here(config["model"]["detector"]) and not config["model"]["adapt"]
-    if name == "checkpoint" or (name == "auto" and trained_on_labels):
+    own_threshold = trained_here(config["model"]["detector"]) or config["model"]["adapt"]
+    if name == "checkpoint" or (name == "auto" and own_threshold):
         return []
     if name == "auto":
         return [f"results/{wildcards.dataset}/operating_point.json"]
