@@ -197,7 +197,6 @@ def adapt_detector(
     threshold = threshold_keeping(found, sum(len(p.scores) for p in peaks.values()), original_threshold)
     kept = [found[e.name].xy[found[e.name].scores >= threshold] for e in check]
     share = agreement([e.centres for e in check], kept, radius)
-    rule = "keeps as many peaks as the original's operating point"
     if share < settings.min_agreement:
         reason = (
             f"the adapted detector finds only {share:.0%} of the original's confident peaks on the held-back "
@@ -209,6 +208,7 @@ def adapt_detector(
         return AdaptResult(False, share, original_threshold, reason)
     reason = f"the adapted detector finds {share:.0%} of the original's confident peaks on the held-back micrographs"
     log.info("%s: keeping it, threshold %.3f", reason, threshold)
+    rule = "keeps as many peaks as the original's operating point"
     record = {**adapted_info.training, "agreement": share, "threshold_rule": rule}
     checkpoint.save(out, adapted_model, replace(adapted_info, threshold=threshold, training=record))
     return AdaptResult(True, share, threshold, reason)

@@ -75,13 +75,18 @@ def test_the_threshold_keeping_a_count_keeps_that_many_peaks():
     assert threshold_keeping(peaks, 0, fallback=0.7) == 0.7
 
 
+def peaks_of(detector, images) -> dict[str, Peaks]:
+    """Every peak of a detector checkpoint's maps of ``images``, on the CPU."""
+    model, info = checkpoint.load(detector, "detector")
+    cpu = torch.device("cpu")
+    return every_peak(prepare(model, cpu), images, info.preprocess_settings.working_radius, cpu)
+
+
 def original_operating_point(images) -> tuple[int, float]:
     """Peaks the shipped detector keeps at its operating point on ``images``, and that threshold."""
-    model, info = checkpoint.load("pretrained", "detector")
-    found = every_peak(
-        prepare(model, torch.device("cpu")), images, info.preprocess_settings.working_radius, torch.device("cpu")
+    kept, threshold = picked_peaks(
+        peaks_of("pretrained", images), checkpoint.read_info("pretrained", "detector").threshold
     )
-    kept, threshold = picked_peaks(found, info.threshold)
     return sum(len(p.scores) for p in kept.values()), threshold
 
 
@@ -96,13 +101,7 @@ def test_adaptation_keeps_an_adapted_detector_with_its_provenance(images, tmp_pa
     assert info.training["agreement"] >= FAST.min_agreement
     # Its threshold keeps, on the micrographs it adapted to, as many peaks as the original's operating point.
     working = {n: w for n, (w, _) in images.items()}
-    adapted = prepare(checkpoint.load(out, "detector")[0], torch.device("cpu"))
-    scores = np.concatenate(
-        [
-            p.scores
-            for p in every_peak(adapted, working, info.preprocess_settings.working_radius, torch.device("cpu")).values()
-        ]
-    )
+    scores = np.concatenate([p.scores for p in peaks_of(out, working).values()])
     assert (scores >= info.threshold).sum() == original_operating_point(working)[0]
     assert not same_weights(checkpoint.load(out, "detector")[0], checkpoint.load("pretrained", "detector")[0])
 
