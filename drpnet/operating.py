@@ -5,9 +5,12 @@ On a protein the detector never saw its scores run lower than on the micrographs
 particles. In the logarithm of the score the peaks of a centre map form three groups: the flat map's noise (scores
 near 0.001), background structure (ice, carbon, edges) and particles. Gaussian mixtures fitted to ``log10(score)``
 separate them, first the noise from the rest, then the particles from the structure; the threshold is the score at
-which a peak becomes likelier a particle than structure. (Two groups over all peaks put structure with the particles
-wherever the noise group is the larger: at a diameter 25% too small, EMPIAR-10017's F1 fell from 0.84 to 0.71.)
-README, quality section, for what it gives.
+which a peak becomes likelier a particle than structure, or lower where the particle group reaches lower: on a protein
+the detector knows its particles' scores form a narrow group (a tenth of a decade wide) and the crossing lies at its
+foot, on a new one they spread over decades and its weak particles overlap the structure, where the crossing left a
+third of them out. (Two groups over all peaks put structure with the particles wherever the noise group is the
+larger: at a diameter 25% too small, EMPIAR-10017's F1 fell from 0.84 to 0.71.) README, quality section, for what it
+gives.
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ MIN_PEAKS = 50
 MICROGRAPHS = 50
 #: Groups of peaks: noise, background structure, particles.
 COMPONENTS = 3
+#: The particle group reaches this many of its standard deviations below its mean, the noise group as far above.
+TAIL = 3.0
 
 
 @dataclass(frozen=True)
 class Mixture:
     """Gaussians in ``log10(score)``: noise, structure and particles, the first from the three-group fit, the other two
-    from the two-group fit to the peaks that are not noise; ``threshold`` is where particles become likelier than
-    structure, as a score."""
+    from the two-group fit to the peaks that are not noise; ``threshold`` (a score) is where particles become likelier
+    than structure, or the particle group's foot (:data:`TAIL` standard deviations below its mean) where that lies
+    lower, but not inside the noise group."""
 
     weights: tuple[float, ...]
     means: tuple[float, ...]
@@ -66,9 +72,11 @@ def fit_mixture(scores: np.ndarray, iterations: int = 300) -> Mixture | None:
     share = noise.mean()
     weights = np.concatenate([[share], (1 - share) * two[0]])
     means, sigmas = (np.concatenate([[three[i][0]], two[i]]) for i in (1, 2))
-    crossing = _crossing(*two)
+    # The particles' foot, but never inside the noise group.
+    foot = max(means[-1] - TAIL * sigmas[-1], means[0] + TAIL * sigmas[0])
+    threshold = min(_crossing(*two), foot)
     return Mixture(
-        tuple(map(float, weights)), tuple(map(float, means)), tuple(map(float, sigmas)), 10**crossing, len(x)
+        tuple(map(float, weights)), tuple(map(float, means)), tuple(map(float, sigmas)), 10**threshold, len(x)
     )
 
 
