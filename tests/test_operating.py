@@ -55,9 +55,10 @@ def test_particles_spread_over_decades_keep_their_weak_tail_but_not_the_noise(sp
     rng = np.random.default_rng(5)
     noise, structure = 10 ** rng.normal(-2.84, 0.03, 2900), 10 ** rng.normal(-2.3, 0.35, 6000)
     particles = 10 ** rng.normal(-0.91, spread, 2000)
-    threshold = fit_mixture(np.concatenate([noise, structure, particles])).threshold
-    assert (particles >= threshold).mean() > 0.99
-    assert (noise >= threshold).mean() < 0.01
+    mixture = fit_mixture(np.concatenate([noise, structure, particles]))
+    assert mixture.threshold == mixture.foot < mixture.crossing
+    assert (particles >= mixture.threshold).mean() > 0.99
+    assert (noise >= mixture.threshold).mean() < 0.01
 
 
 def test_too_few_peaks_fall_back_to_the_models_threshold():
