@@ -26,6 +26,7 @@ from drpnet.detect import detect
 from drpnet.io import read_micrograph
 from drpnet.pick import Picker, crop_candidates, find_candidates, set_threads
 from drpnet.preprocess import preprocess
+from drpnet.selection import select_picks
 from drpnet.simulate import SimulationSettings, write_simulated
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,9 +53,10 @@ def peak_rss_mib() -> float:
 STAGES = ("read", "preprocess", "detect", "peaks", "crop", "classify", "total")
 
 
-def measure(path: Path, diameter: float, detector: str, device: str, repeats: int) -> dict:
-    """Median seconds per stage over ``repeats`` runs (after one warm-up), and the memory used."""
-    picker = Picker(detector, device=device)
+def measure(path: Path, diameter: float, detector: str, classifier: str, device: str, repeats: int) -> dict:
+    """Median seconds per stage over ``repeats`` runs (after one warm-up), and the memory used; without a classifier
+    (the default) the crop and classify stages are not run."""
+    picker = Picker(detector, None if classifier == "none" else classifier, device=device)
     on_gpu = picker.device.type == "cuda"
     times: dict[str, list[float]] = {stage: [] for stage in STAGES}
 
@@ -76,8 +78,11 @@ def measure(path: Path, diameter: float, detector: str, device: str, repeats: in
         candidates = timed(
             "peaks", find_candidates, centre_map, scale, picker.working_radius, picker.threshold, picker.peaks
         )
-        patches = timed("crop", crop_candidates, working, candidates, scale)
-        probabilities = timed("classify", score_patches, picker.classifier, patches, picker.device)
+        if picker.classifier is not None:
+            patches = timed("crop", crop_candidates, working, candidates, scale)
+            probabilities = timed("classify", score_patches, picker.classifier, patches, picker.device)
+            candidates = candidates.assign(probability=probabilities)
+        picks = select_picks(candidates, picker.threshold, picker.cutoff)
         times["total"].append(time.perf_counter() - start)
         if repeat == 0:
             for values in times.values():
@@ -87,11 +92,12 @@ def measure(path: Path, diameter: float, detector: str, device: str, repeats: in
         "detector": picker.detector_info.architecture,
         "shape": list(image.shape),
         "working_shape": list(working.shape),
-        "median_seconds": {stage: statistics.median(values) for stage, values in times.items()},
+        "classifier": classifier,
+        "median_seconds": {stage: statistics.median(values) for stage, values in times.items() if values},
         "peak_rss_mib": peak_rss_mib(),
         "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None,
         "candidates": len(candidates),
-        "picks": int((probabilities >= picker.cutoff).sum()),
+        "picks": len(picks),
     }
 
 
@@ -103,6 +109,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="all", help="cpu, cuda, or all: the CPU and CUDA when present")
     parser.add_argument("--detector", default="pretrained", help="checkpoint or shipped name (pretrained-fcrn)")
+    parser.add_argument("--classifier", default="none", help="'pretrained' also times crop and classify")
     parser.add_argument("--quality", action="store_true", help="also score held-out EMPIAR-10017 micrographs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -111,12 +118,12 @@ def main() -> None:
     scratch.mkdir(exist_ok=True)
     path, diameter = (args.micrograph, args.diameter_px) if args.micrograph else default_micrograph(scratch)
     devices = [args.device] if args.device != "all" else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    runs = [measure(path, diameter, args.detector, device, args.repeats) for device in devices]
+    runs = [measure(path, diameter, args.detector, args.classifier, device, args.repeats) for device in devices]
     rows, columns = runs[0]["shape"]
     print(f"{path.name} {columns}x{rows}, {args.threads} CPU threads, median of {args.repeats}\n")
     print("| stage | " + " | ".join(f"{run['device']} seconds" for run in runs) + " |")
     print("|---|" + "---|" * len(runs))
-    for stage in STAGES:
+    for stage in (stage for stage in STAGES if stage in runs[0]["median_seconds"]):
         print(f"| {stage} | " + " | ".join(f"{run['median_seconds'][stage]:.3f}" for run in runs) + " |")
     for run in runs:
         gpu = f", GPU {run['peak_gpu_mib']:.0f} MiB" if run["peak_gpu_mib"] is not None else ""
