@@ -7,9 +7,13 @@ import subprocess
 import sys
 
 import mrcfile
+import numpy as np
 import pytest
 
 from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from label_spacing import keepable
 
 
 @pytest.mark.parametrize("classifier, stages", [("none", 5), ("pretrained", 7)])
@@ -26,3 +30,12 @@ def test_benchmark_times_each_stage_of_the_chain(tmp_path, simulated_micrograph,
     assert len(run["median_seconds"]) == stages
     assert run["median_seconds"]["total"] > 0
     assert run["picks"] > 0
+
+
+def test_keepable_counts_the_most_centres_no_two_closer_than_the_distance():
+    row = np.array([[10.0 * i, 0.0] for i in range(5)])  # a chain: 1st, 3rd and 5th are 20 apart
+    far = np.array([[500.0, 500.0]])
+    triangle = np.array([[200.0, 200.0], [208.0, 200.0], [204.0, 206.0]])  # one of three
+    assert keepable(np.concatenate([row, far, triangle]), 15.0) == 3 + 1 + 1
+    assert keepable(row, 5.0) == 5
+    assert keepable(row, 25.0) == 2
