@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 
 import numpy as np
 import torch
@@ -84,7 +85,7 @@ def _run(model: nn.Module, image: np.ndarray, device: torch.device) -> np.ndarra
         return model(batch)[0, 0].float().cpu().numpy()
 
 
-def _full_precision():
+def _full_precision() -> AbstractContextManager[None]:
     """cuDNN convolutions in full float32: its default TF32 keeps 10 bits of mantissa, which moved 3% of the picks
     near a new protein's low threshold away from the CPU's (EMPIAR-10947), for no time that matters."""
     cudnn = torch.backends.cudnn
