@@ -9,8 +9,9 @@ their operating points. For each ranking, the best F1 over all its thresholds an
 0.6 and 0.75 diameters: if every picker stops at the same best F1 at 0.5 d and gains only at wider radii, the labels,
 not the pickers, set that ceiling. For each retrained detector's picks: the share of labels whose nearest pick lies
 in each tenth of a diameter, and the image at two groups of labels (the mean of the micrograph, smoothed by 2 px
-and normalised, in a centre box a fifth of a diameter wide, against the box a diameter wide): labels with a pick
-within 0.17 d, and labels whose nearest pick is 0.33-0.6 d away. Dark particles give a negative centre mean.
+and normalised, in a centre box a fifth of a diameter wide, against the box a diameter wide, where that box fits):
+labels with a pick within 0.17 d, and labels whose nearest pick is 0.33-0.6 d away. Dark particles give a negative
+centre mean.
 """
 
 from __future__ import annotations
@@ -39,26 +40,16 @@ def nearest_distances(labels: np.ndarray, picks: np.ndarray) -> np.ndarray:
     return cKDTree(picks).query(labels)[0]
 
 
-def box_means(image: np.ndarray, centres: np.ndarray, centre_half: int, box_half: int) -> np.ndarray:
-    """``(2,)`` mean of ``image`` over boxes of half-width ``centre_half`` and ``box_half`` around ``(n, 2)`` x, y
-    centres far enough from the border (nan when none is)."""
+def patches(image: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
+    """``(k, 2 half + 1, 2 half + 1)`` boxes of ``image`` around those of ``(n, 2)`` x, y centres that are at least
+    ``half`` pixels from the border."""
     rows, columns = np.round(centres[:, 1]).astype(int), np.round(centres[:, 0]).astype(int)
-    inside = (
-        (rows >= box_half)
-        & (columns >= box_half)
-        & (rows < image.shape[0] - box_half)
-        & (columns < image.shape[1] - box_half)
-    )
-    if not inside.any():
-        return np.full(2, np.nan)
-    sums = []
-    for half in (centre_half, box_half):
-        patches = [
-            image[r - half : r + half + 1, c - half : c + half + 1]
-            for r, c in zip(rows[inside], columns[inside], strict=True)
-        ]
-        sums.append(float(np.mean(patches)))
-    return np.array(sums)
+    inside = (rows >= half) & (columns >= half) & (rows < image.shape[0] - half) & (columns < image.shape[1] - half)
+    boxes = [
+        image[r - half : r + half + 1, c - half : c + half + 1]
+        for r, c in zip(rows[inside], columns[inside], strict=True)
+    ]
+    return np.array(boxes).reshape(-1, 2 * half + 1, 2 * half + 1)
 
 
 def rankings(folder: Path) -> dict[str, dict]:
@@ -74,7 +65,8 @@ def rankings(folder: Path) -> dict[str, dict]:
 def label_groups(labelled: LabelledSet, test: list[Path], picks: dict) -> dict[str, object]:
     """Where the labels lie from ``picks`` (in diameters) and the image at the near and far groups."""
     truth = labelled.truth(test)
-    distances, means = [], {"near": [], "far": []}
+    centre_half, half = round(0.1 * labelled.diameter), round(0.5 * labelled.diameter)
+    distances, boxes = [], {"near": [], "far": []}
     for micrograph in test:
         labels = truth[micrograph.stem][["x", "y"]].to_numpy(dtype=float)
         found = picks.get(micrograph.stem)
@@ -83,21 +75,15 @@ def label_groups(labelled: LabelledSet, test: list[Path], picks: dict) -> dict[s
         distances.append(to_pick)
         image = scipy.ndimage.gaussian_filter(read_micrograph(micrograph).astype(np.float32), 2.0)
         image = (image - image.mean()) / image.std()
-        halves = round(0.1 * labelled.diameter), round(0.5 * labelled.diameter)
         for name, (low, high) in (("near", NEAR), ("far", FAR)):
-            group = labels[(to_pick >= low) & (to_pick < high)]
-            means[name].append((len(group), box_means(image, group, *halves)))
+            boxes[name].append(patches(image, labels[(to_pick >= low) & (to_pick < high)], half))
     pooled = np.concatenate(distances)
     shares = np.histogram(np.minimum(pooled, 0.999), bins=np.linspace(0, 1, 11))[0] / len(pooled)
     image_at = {}
-    for name, rows in means.items():
-        weights = np.array([count for count, _ in rows], dtype=float)
-        values = np.array([m for _, m in rows])
-        usable = ~np.isnan(values[:, 0])
-        centre, box = (
-            np.average(values[usable], axis=0, weights=weights[usable]) if weights[usable].sum() else (np.nan,) * 2
-        )
-        image_at[name] = {"labels": int(weights.sum()), "centre_mean": float(centre), "box_mean": float(box)}
+    for name, found_boxes in boxes.items():
+        stack = np.concatenate(found_boxes)
+        centre = stack[:, half - centre_half : half + centre_half + 1, half - centre_half : half + centre_half + 1]
+        image_at[name] = {"labels": len(stack), "centre_mean": float(centre.mean()), "box_mean": float(stack.mean())}
     return {"labels": len(pooled), "nearest_pick_share_by_tenth_diameter": shares.round(4).tolist(), "image": image_at}
 
 

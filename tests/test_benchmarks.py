@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from label_ceiling import box_means, nearest_distances
+from label_ceiling import nearest_distances, patches
 from label_spacing import keepable
 
 
@@ -49,10 +49,10 @@ def test_nearest_distances_measure_each_label_to_its_closest_pick():
     assert np.isinf(nearest_distances(labels, np.empty((0, 2)))).all()
 
 
-def test_box_means_average_the_centre_and_the_wider_box_at_labels_clear_of_the_border():
-    image = np.zeros((40, 40))
-    image[19:22, 9:12] = -9.0  # a dark 3x3 spot centred on row 20, column 10
-    centre, box = box_means(image, np.array([[10.0, 20.0], [1.0, 1.0]]), centre_half=1, box_half=5)  # x, y
-    assert centre == -9.0  # the label at the border is left out
-    assert box == -81.0 / 121
-    assert np.isnan(box_means(image, np.array([[1.0, 1.0]]), 1, 5)).all()
+def test_patches_cut_boxes_around_the_labels_clear_of_the_border():
+    image = np.arange(1600.0).reshape(40, 40)
+    boxes = patches(image, np.array([[10.0, 20.0], [1.0, 1.0], [33.6, 34.4], [34.4, 35.2]]), half=5)  # x, y
+    assert boxes.shape == (2, 11, 11)  # the labels at (1, 1) and on row 35 are left out
+    assert boxes[0, 5, 5] == image[20, 10] and boxes[0, 0, 0] == image[15, 5]
+    assert boxes[1, 5, 5] == image[34, 34]
+    assert patches(image, np.array([[1.0, 1.0]]), 5).shape == (0, 11, 11)
