@@ -62,8 +62,15 @@ def rankings(folder: Path) -> dict[str, dict]:
     return found
 
 
-def label_groups(labelled: LabelledSet, test: list[Path], picks: dict) -> dict[str, object]:
-    """Where the labels lie from ``picks`` (in diameters) and the image at the near and far groups."""
+def smoothed(micrograph: Path) -> np.ndarray:
+    """The micrograph smoothed by 2 px and normalised to mean 0, standard deviation 1."""
+    image = scipy.ndimage.gaussian_filter(read_micrograph(micrograph).astype(np.float32), 2.0)
+    return (image - image.mean()) / image.std()
+
+
+def label_groups(labelled: LabelledSet, test: list[Path], images: dict, picks: dict) -> dict[str, object]:
+    """Where the labels lie from ``picks`` (in diameters) and the ``images`` (:func:`smoothed`, by name) at the near
+    and far groups."""
     truth = labelled.truth(test)
     centre_half, half = round(0.1 * labelled.diameter), round(0.5 * labelled.diameter)
     distances, boxes = [], {"near": [], "far": []}
@@ -73,10 +80,8 @@ def label_groups(labelled: LabelledSet, test: list[Path], picks: dict) -> dict[s
         to_pick = nearest_distances(labels, np.empty((0, 2)) if found is None else found[["x", "y"]].to_numpy(float))
         to_pick /= labelled.diameter
         distances.append(to_pick)
-        image = scipy.ndimage.gaussian_filter(read_micrograph(micrograph).astype(np.float32), 2.0)
-        image = (image - image.mean()) / image.std()
         for name, (low, high) in (("near", NEAR), ("far", FAR)):
-            boxes[name].append(patches(image, labels[(to_pick >= low) & (to_pick < high)], half))
+            boxes[name].append(patches(images[micrograph.stem], labels[(to_pick >= low) & (to_pick < high)], half))
     pooled = np.concatenate(distances)
     shares = np.histogram(np.minimum(pooled, 0.999), bins=np.linspace(0, 1, 11))[0] / len(pooled)
     image_at = {}
@@ -106,8 +111,9 @@ def main() -> None:
             str(r): {"best_f1": s.best_f1, "ap": s.average_precision} for r, s in scores.items()
         }
         print(f"| {name} | {' | '.join(f'{s.best_f1:.3f} / {s.average_precision:.3f}' for s in scores.values())} |")
+    images = {micrograph.stem: smoothed(micrograph) for micrograph in test}
     for run in sorted(folder.glob("labelled_*")):
-        groups = label_groups(labelled, test, workflow_picks(run))
+        groups = label_groups(labelled, test, images, workflow_picks(run))
         report["labels"][run.name] = groups
         print(
             f"\n{run.name}, labels by their nearest pick (tenths of a diameter): "
