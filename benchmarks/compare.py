@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from drpnet.evaluate import in_region, score_dataset
+from drpnet.evaluate import Matches, Scores, in_region, match_dataset, score_matches
 from drpnet.io import micrograph_shape, read_micrograph, write_mrc
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -142,14 +142,26 @@ def methods(executable: str | None) -> dict[str, tuple]:
     return found
 
 
-def scored(labelled: LabelledSet, micrographs: list[Path], picks: dict[str, pd.DataFrame], radius: float):
-    """Pooled scores inside the labels' region at ``radius`` diameters."""
+def matched(
+    labelled: LabelledSet, micrographs: list[Path], picks: dict[str, pd.DataFrame], radius: float
+) -> dict[str, Matches]:
+    """Each micrograph's picks matched to its labels inside the labels' region at ``radius`` diameters."""
     margin = labelled.truth_margin * labelled.diameter
     shapes = {m.stem: micrograph_shape(m) for m in micrographs}
     empty = pd.DataFrame({"x": [], "y": [], "score": []})
     inside = {name: in_region(picks.get(name, empty), shapes[name], margin) for name in shapes}
     truth = {name: in_region(table, shapes[name], margin) for name, table in labelled.truth(micrographs).items()}
-    return score_dataset(inside, truth, radius * labelled.diameter)[1]
+    return match_dataset(inside, truth, radius * labelled.diameter)
+
+
+def scored(labelled: LabelledSet, micrographs: list[Path], picks: dict[str, pd.DataFrame], radius: float) -> Scores:
+    """Pooled scores inside the labels' region at ``radius`` diameters."""
+    return score_matches(matched(labelled, micrographs, picks, radius))[1]
+
+
+def method_folder(out: Path, labelled: LabelledSet, name: str) -> Path:
+    """Where a method's runs on a set keep their picks and logs."""
+    return out / labelled.name / name.split(" (")[0].replace(" ", "_").lower()
 
 
 def compare_set(
@@ -160,7 +172,7 @@ def compare_set(
     for name, (operating, ranking, read) in methods(executable).items():
         if words is not None and not any(word in name for word in words):
             continue
-        folder = out / labelled.name / name.split(" (")[0].replace(" ", "_").lower()
+        folder = method_folder(out, labelled, name)
         folder.mkdir(parents=True, exist_ok=True)
         runs = {"operating": operating, "ranking": ranking}
         timings, picks = {}, {}

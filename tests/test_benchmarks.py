@@ -8,11 +8,14 @@ import sys
 
 import mrcfile
 import numpy as np
+import pandas as pd
 import pytest
 
+from drpnet.evaluate import Matches
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
+from bootstrap import quality
 from label_ceiling import nearest_distances, patches
 from label_spacing import keepable
 
@@ -56,3 +59,14 @@ def test_patches_cut_boxes_around_the_labels_clear_of_the_border():
     assert boxes[0, 5, 5] == image[20, 10] and boxes[0, 0, 0] == image[15, 5]
     assert boxes[1, 5, 5] == image[34, 34]
     assert patches(image, np.array([[1.0, 1.0]]), 5).shape == (0, 11, 11)
+
+
+def test_bootstrap_scores_a_resample_with_its_repeats_and_an_oracle_threshold():
+    truth = pd.DataFrame({"x": [0.0], "y": [0.0]})
+    hit = Matches.of(pd.DataFrame({"x": [0.0], "y": [0.0], "score": [0.9]}), truth, 5.0)
+    miss = Matches.of(pd.DataFrame({"x": [50.0], "y": [50.0], "score": [0.8]}), truth, 5.0)
+    matches = {"hit": hit, "miss": miss}
+    np.testing.assert_allclose(quality((matches, matches), ["hit", "hit"], oracle=False), [1.0, 1.0])
+    np.testing.assert_allclose(quality((matches, matches), ["hit", "miss"], oracle=False), [0.5, 0.5])
+    f1, _ = quality((matches, matches), ["hit", "miss"], oracle=True)  # the best threshold keeps the hit alone
+    assert f1 == pytest.approx(2 / 3)
