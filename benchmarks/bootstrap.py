@@ -24,10 +24,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from compare import matched, method_folder, methods
 from sets import LabelledSet, available
 
+#: Per micrograph, a method's matches at its operating point and over its full ranking, and whether its F1 is the
+#: best over thresholds (an oracle: a method without an operating point, whose ranking stands in for both).
+Scored = tuple[dict[str, Matches], dict[str, Matches], bool]
 
-def set_matches(labelled: LabelledSet, out: Path) -> dict[str, tuple[dict[str, Matches], dict[str, Matches]]]:
-    """Method name -> (matches at its operating point, matches of its full ranking) per micrograph, for the methods
-    whose picks are in ``out``; a method without an operating point has its ranking in both."""
+
+def set_matches(labelled: LabelledSet, out: Path) -> dict[str, Scored]:
+    """Method name -> its :data:`Scored` on ``labelled``, for the methods whose picks are in ``out``."""
     micrographs = labelled.micrographs()
     radius = labelled.radii[0]
     found = {}
@@ -37,16 +40,15 @@ def set_matches(labelled: LabelledSet, out: Path) -> dict[str, tuple[dict[str, M
             continue
         ranking = matched(labelled, micrographs, read(folder / "ranking"), radius)
         at = matched(labelled, micrographs, read(folder / "operating"), radius) if operating else ranking
-        found[name] = (at, ranking)
+        found[name] = (at, ranking, operating is None)
     return found
 
 
-def quality(matches: tuple[dict[str, Matches], dict[str, Matches]], names: list[str], oracle: bool) -> np.ndarray:
-    """``(2,)`` F1 and AP over the micrographs ``names`` (repeats allowed); F1 is the best over thresholds for an
-    ``oracle``."""
-    at, ranked = ({str(i): table[name] for i, name in enumerate(names)} for table in matches)
+def quality(method: Scored, names: list[str]) -> np.ndarray:
+    """``(2,)`` F1 and AP over the micrographs ``names`` (repeats allowed)."""
+    at, ranked = ({str(i): table[name] for i, name in enumerate(names)} for table in method[:2])
     whole = score_matches(ranked)[1]
-    return np.array([whole.best_f1 if oracle else score_matches(at)[1].f1, whole.average_precision])
+    return np.array([whole.best_f1 if method[2] else score_matches(at)[1].f1, whole.average_precision])
 
 
 def main() -> None:
@@ -57,7 +59,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    operating = {name: commands[0] is not None for name, commands in methods("topaz").items()}
     print("| set | method | F1 difference [95%] | reference lower | AP difference [95%] | reference lower |")
     print("|---|---|---|---|---|---|")
     for labelled in available():
@@ -66,13 +67,13 @@ def main() -> None:
             continue
         names = [m.stem for m in labelled.micrographs()]
         draws = [list(rng.choice(names, len(names))) for _ in range(args.samples)]
-        reference = np.array([quality(found[args.reference], d, not operating[args.reference]) for d in draws])
-        point = quality(found[args.reference], names, not operating[args.reference])
-        for name, matches in found.items():
+        reference = np.array([quality(found[args.reference], draw) for draw in draws])
+        point = quality(found[args.reference], names)
+        for name, method in found.items():
             if name == args.reference:
                 continue
-            difference = point - quality(matches, names, not operating[name])
-            spread = reference - np.array([quality(matches, d, not operating[name]) for d in draws])
+            difference = point - quality(method, names)
+            spread = reference - np.array([quality(method, draw) for draw in draws])
             low, high = np.quantile(spread, [0.025, 0.975], axis=0)
             lower = (spread < 0).mean(axis=0)
             cells = [f"{difference[i]:+.3f} [{low[i]:+.3f}, {high[i]:+.3f}] | {lower[i]:.0%}" for i in range(2)]

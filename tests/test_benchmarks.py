@@ -66,7 +66,7 @@ def test_bootstrap_scores_a_resample_with_its_repeats_and_an_oracle_threshold():
     hit = Matches.of(pd.DataFrame({"x": [0.0], "y": [0.0], "score": [0.9]}), truth, 5.0)
     miss = Matches.of(pd.DataFrame({"x": [50.0], "y": [50.0], "score": [0.8]}), truth, 5.0)
     matches = {"hit": hit, "miss": miss}
-    np.testing.assert_allclose(quality((matches, matches), ["hit", "hit"], oracle=False), [1.0, 1.0])
-    np.testing.assert_allclose(quality((matches, matches), ["hit", "miss"], oracle=False), [0.5, 0.5])
-    f1, _ = quality((matches, matches), ["hit", "miss"], oracle=True)  # the best threshold keeps the hit alone
+    np.testing.assert_allclose(quality((matches, matches, False), ["hit", "hit"]), [1.0, 1.0])
+    np.testing.assert_allclose(quality((matches, matches, False), ["hit", "miss"]), [0.5, 0.5])
+    f1, _ = quality((matches, matches, True), ["hit", "miss"])  # an oracle's best threshold keeps the hit alone
     assert f1 == pytest.approx(2 / 3)
