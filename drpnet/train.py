@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import OneCycleLR
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from drpnet import checkpoint
@@ -51,6 +52,7 @@ class DetectorTraining:
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
     match_radius: float = 0.5  # validation: a pick within this many diameters of a label is found
     zoom: float = 1.4  # crops are magnified or shrunk by up to this factor: particles of about the stated size found
+    average: float = 0.0  # decay of a moving average of the weights, which validation scores and the checkpoint keeps
     seed: int = 0
     peaks: dict[str, float] = field(default_factory=lambda: asdict(PeakSettings()))
 
@@ -165,6 +167,13 @@ def train_detector(
         model = build_detector(settings.architecture)
     model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
+    # The last steps' weights averaged: one run's result depends less on where its last batches left it.
+    averaged = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.average), use_buffers=True)
+        if settings.average
+        else None
+    )
+    kept = model if averaged is None else averaged.module
     radius = preprocess_settings.working_radius
     targets = [
         e.target if e.target is not None else distance_target(e.image.shape, e.centres, settings.target_radius * radius)
@@ -185,6 +194,8 @@ def train_detector(
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        if averaged is not None:
+            averaged.load_state_dict(state["averaged"])
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
@@ -210,11 +221,13 @@ def train_detector(
         loss.backward()
         optimiser.step()
         schedule.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
         running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
         progress.set_postfix(loss=f"{running:.4f}", refresh=False)
         if step % settings.validate_every and step != total:
             continue
-        f1, threshold, per_group = validation_f1(model, validation, radius, peaks, device, settings.match_radius)
+        f1, threshold, per_group = validation_f1(kept, validation, radius, peaks, device, settings.match_radius)
         elapsed = time.monotonic() - started
         if settings.budget_minutes is not None and len(history) == 0 and step < total:
             fitted = _fitted_steps(settings, step, elapsed)
@@ -242,7 +255,7 @@ def train_detector(
             best_f1 = f1
             training = {"settings": asdict(settings), "step": step, "validation_f1": per_group, **(description or {})}
             info = ModelInfo("detector", settings.architecture, asdict(preprocess_settings), threshold, training)
-            checkpoint.save(out, model, info)
+            checkpoint.save(out, kept, info)
         if settings.patience and stale >= settings.patience:
             log.info("no better validation F1 in %d validations: stopping at step %d", stale, step)
             break
@@ -252,6 +265,7 @@ def train_detector(
                     "settings": asdict(settings),
                     "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(),
+                    "averaged": None if averaged is None else averaged.state_dict(),
                     "rng": rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(),
                     "history": history,

@@ -106,8 +106,8 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not(tmp_path):
     assert not all(torch.equal(a[name], c[name]) for name in a)
 
 
-def _train_interrupted_at_third_validation(out, monkeypatch):
-    """Train :data:`TINY` until its third validation raises, as a Ctrl-C would; the state of the second is left."""
+def _train_interrupted_at_third_validation(out, monkeypatch, settings=TINY):
+    """Train ``settings`` until its third validation raises, as a Ctrl-C would; the state of the second is left."""
     calls = {"count": 0}
     original = train_module.validation_f1
 
@@ -119,8 +119,21 @@ def _train_interrupted_at_third_validation(out, monkeypatch):
 
     monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
     with pytest.raises(KeyboardInterrupt):
-        _train(out)
+        _train(out, settings)
     monkeypatch.setattr(train_module, "validation_f1", original)
+
+
+def test_a_moving_average_of_the_weights_is_kept_and_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    whole = DetectorTraining(**{**TINY.__dict__, "patience": 0})
+    averaging = DetectorTraining(**{**whole.__dict__, "average": 0.9})
+    _train(tmp_path / "plain.pt", whole)
+    _train(tmp_path / "averaged.pt", averaging)
+    plain, averaged = _weights(tmp_path / "plain.pt"), _weights(tmp_path / "averaged.pt")
+    assert not all(torch.equal(plain[name], averaged[name]) for name in plain)
+    _train_interrupted_at_third_validation(tmp_path / "resumed.pt", monkeypatch, averaging)
+    _train(tmp_path / "resumed.pt", averaging)
+    resumed = _weights(tmp_path / "resumed.pt")
+    assert all(torch.equal(averaged[name], resumed[name]) for name in averaged)
 
 
 def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from drpnet.commands._options import add_diameter_px
-from drpnet.simulate import SimulationSettings, write_simulated
+from drpnet.simulate import FAMILIES, SimulationSettings, write_simulated
 
 DEFAULT_DIAMETER_PX = SimulationSettings().diameter / SimulationSettings().pixel_size
 
@@ -31,6 +31,16 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snr", type=float, default=defaults.snr, help="mean signal-to-noise ratio per pixel")
     parser.add_argument("--junk", type=int, default=defaults.junk, help="ice contamination blobs per micrograph")
     parser.add_argument("--carbon", action="store_true", help="cover part of each micrograph with carbon film")
+    parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default=defaults.family,
+        help="particle architecture: compact, hollow shell, ring, barrel of stacked rings, elongated or multi-domain, "
+        "membrane protein in a micelle (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--aggregates", type=int, default=defaults.aggregates, help="unlabelled clumps of particles per micrograph"
+    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -43,6 +53,8 @@ def main(args: argparse.Namespace) -> None:
         snr=args.snr,
         junk=args.junk,
         carbon=args.carbon,
+        family=args.family,
+        aggregates=args.aggregates,
     )
     out = Path(args.out)
     for index in range(args.count):

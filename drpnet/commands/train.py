@@ -90,6 +90,13 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "stated diameter are found (default: %(default)s; 1: never)",
     )
     parser.add_argument(
+        "--average",
+        type=float,
+        default=detector.average,
+        help="validate and keep a moving average of the weights with this decay per step, e.g. 0.995 "
+        "(default: %(default)s, the weights themselves)",
+    )
+    parser.add_argument(
         "--initial",
         default=PRETRAINED,
         help="detector checkpoint to fine-tune (default: 'pretrained', the shipped one), or 'none' for random weights",
@@ -110,6 +117,8 @@ def main(args: argparse.Namespace) -> None:
         raise InputError("--micrographs", "needs --coordinates and --diameter-px")
     if args.real_share is not None and not 0.0 <= args.real_share <= 1.0:
         raise InputError("--real-share", f"must lie between 0 and 1, got {args.real_share}")
+    if not 0.0 <= args.average < 1.0:
+        raise InputError("--average", f"must lie in [0, 1), got {args.average}")
     unknown = sorted(set((args.validation or []) + args.exclude) - set(names))
     if unknown:
         raise InputError("--validation/--exclude", f"name micrographs not given: {unknown}")
@@ -139,6 +148,7 @@ def main(args: argparse.Namespace) -> None:
         budget_minutes=args.budget_minutes,
         match_radius=args.match_radius,
         zoom=args.zoom,
+        average=args.average,
         seed=args.seed,
     )
     initial = None if args.initial == NO_INITIAL else args.initial

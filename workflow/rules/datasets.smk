@@ -63,6 +63,8 @@ def simulation_settings(wildcards):
         "snr": simulate["snr"],
         "junk": simulate["junk"],
         "carbon": simulate["carbon"],
+        "family": simulate["family"],
+        "aggregates": simulate["aggregates"],
     }
 
 

@@ -1,9 +1,9 @@
 """Synthetic cryo-EM micrographs with known particle centres.
 
-Each particle is a random 3D cloud of Gaussian densities, projected at a random orientation.
-The projected potential (particles, junk, an optional carbon film) goes through a contrast transfer
-function; ice thickness variation and strong shot noise are added. The result looks like a raw,
-unfiltered micrograph: particles are invisible pixel by pixel and only emerge at their own scale.
+Each particle is a 3D density of one architecture (:mod:`drpnet.simulate.particles`), projected at a random
+orientation. The projected potential (particles, unlabelled aggregates, junk, an optional carbon film) goes through a
+contrast transfer function; ice thickness variation, a 1/f background and strong shot noise are added. The result
+looks like a raw, unfiltered micrograph: particles are invisible pixel by pixel and only emerge at their own scale.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import scipy.ndimage
 from scipy.spatial.transform import Rotation
 
 from drpnet.io import write_coordinates, write_mrc
+from drpnet.simulate.particles import FAMILIES, Density, build, project
 
 ELECTRON_WAVELENGTH_300KV = 0.01969  # Angstrom
 
@@ -45,6 +46,10 @@ class SimulationSettings:
         Whether a carbon film covers part of the field (particles still lie on it).
     n_species
         Distinct particle shapes in the micrograph.
+    family
+        Their architecture, one of :data:`drpnet.simulate.particles.FAMILIES`.
+    aggregates
+        Clumps of a few overlapping particles, not labelled (a picker should leave them).
     core
         Share of the particle's radius its density fills. Below 1 the particle is a small dense core inside a
         stated diameter that also counts a faint shell (a micelle, flexible domains), as in labels drawn wider
@@ -63,23 +68,10 @@ class SimulationSettings:
     junk: int = 3
     carbon: bool = False
     n_species: int = 1
+    family: str = "globular"
+    aggregates: int = 0
     core: float = 1.0
     grey_levels: int | None = None
-
-
-def random_particle(radius: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A 3D particle as Gaussian blobs: ``(k, 3)`` centres, ``(k,)`` widths and ``(k,)`` weights, in pixels."""
-    n_blobs = int(rng.integers(4, 14))
-    axes = radius * np.array([1.0, *rng.uniform(0.55, 1.0, size=2)])
-    widths = radius * rng.uniform(0.18, 0.35, size=n_blobs)
-    directions = rng.normal(size=(n_blobs, 3))
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    centres = (
-        directions
-        * rng.uniform(0.0, 1.0, size=(n_blobs, 1)) ** (1 / 3)
-        * (axes - widths[:, None].clip(max=axes.min() * 0.6))
-    )
-    return centres, widths, rng.uniform(0.5, 1.0, size=n_blobs)
 
 
 def place_centres(
@@ -94,21 +86,6 @@ def place_centres(
         if not placed or np.min(np.hypot(*(np.asarray(placed) - candidate).T)) >= min_distance:
             placed.append(candidate)
     return np.asarray(placed).reshape(-1, 2)
-
-
-def _splat(
-    canvas: np.ndarray, x: float, y: float, blobs_xy: np.ndarray, widths: np.ndarray, weights: np.ndarray
-) -> None:
-    """Add 2D Gaussians at ``(x, y) + blobs_xy`` to ``canvas``, in place."""
-    reach = int(np.ceil(np.max(np.abs(blobs_xy)) + 3 * widths.max()))
-    r0, r1 = max(0, int(y) - reach), min(canvas.shape[0], int(y) + reach + 1)
-    c0, c1 = max(0, int(x) - reach), min(canvas.shape[1], int(x) + reach + 1)
-    if r0 >= r1 or c0 >= c1:
-        return
-    rows = np.arange(r0, r1)[None, :, None] - (y + blobs_xy[:, 1])[:, None, None]
-    columns = np.arange(c0, c1)[None, None, :] - (x + blobs_xy[:, 0])[:, None, None]
-    density = weights[:, None, None] * np.exp(-(rows**2 + columns**2) / (2 * widths[:, None, None] ** 2))
-    canvas[r0:r1, c0:c1] += density.sum(axis=0)
 
 
 def ctf(
@@ -135,25 +112,55 @@ def simulate_micrograph(settings: SimulationSettings, rng: np.random.Generator) 
         Columns ``x`` (column) and ``y`` (row) in pixels.
     """
     radius = settings.diameter / settings.pixel_size / 2
-    species = [random_particle(radius * settings.core, rng) for _ in range(settings.n_species)]
+    species = [build(settings.family, radius * settings.core, rng) for _ in range(settings.n_species)]
     # Neighbours may touch and overlap a little, as in crowded real fields.
     spacing = 2 * radius * rng.uniform(0.85, 1.3)
     centres = place_centres(settings.shape, settings.n_particles, spacing, radius, rng)
     particles = np.zeros(settings.shape, dtype=np.float64)
-    for x, y in centres:
-        blob_centres, widths, weights = species[int(rng.integers(len(species)))]
-        rotated = Rotation.random(random_state=rng).apply(blob_centres)
-        _splat(particles, x, y, rotated[:, :2], widths, weights)
-    clutter = _junk(settings, radius, rng)
+    _project_all(particles, centres, species, rng)
+    clutter = _junk(settings, radius, rng) + _aggregates(settings, radius, species, rng)
     potential = particles + clutter
     transfer = ctf(settings.shape, settings.pixel_size, settings.defocus, b_factor=rng.uniform(30, 150))
     image = -scipy.fft.irfft2(scipy.fft.rfft2(potential) * transfer, s=settings.shape)
     signal_std = float(np.std(-scipy.fft.irfft2(scipy.fft.rfft2(particles) * transfer, s=settings.shape)))
     image += _ice(settings.shape, radius, rng) * signal_std
+    image += _pink_noise(settings.shape, rng) * signal_std / np.sqrt(settings.snr) * rng.uniform(0.2, 0.6)
     image += rng.normal(scale=signal_std / np.sqrt(settings.snr), size=settings.shape)
     if settings.grey_levels is not None:
         image = quantise(image, settings.grey_levels)
     return image.astype(np.float32), pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1]})
+
+
+def _project_all(canvas: np.ndarray, centres: np.ndarray, species: list[Density], rng: np.random.Generator) -> None:
+    """Project one of ``species`` at each ``(x, y)`` of ``centres`` into ``canvas``, each in a random orientation."""
+    chosen = [species[int(rng.integers(len(species)))] for _ in range(len(centres))]
+    rotations = Rotation.random(len(centres), random_state=rng) if len(centres) else []
+    offsets = [rotation.apply(density.centres)[:, :2] for rotation, density in zip(rotations, chosen, strict=True)]
+    project(canvas, centres, offsets, [d.widths for d in chosen], [d.masses for d in chosen])
+
+
+def _aggregates(
+    settings: SimulationSettings, radius: float, species: list[Density], rng: np.random.Generator
+) -> np.ndarray:
+    """Clumps of 3-10 particles packed closer than any two labelled ones."""
+    clumps = np.zeros(settings.shape)
+    rows, columns = settings.shape
+    for _ in range(settings.aggregates):
+        n = int(rng.integers(3, 11))
+        centre = rng.uniform([0, 0], [columns, rows])
+        members = centre + rng.normal(scale=radius * np.sqrt(n) * 0.45, size=(n, 2))
+        _project_all(clumps, members, species, rng)
+    return clumps
+
+
+def _pink_noise(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Unit-variance noise with a 1/f power spectrum (a detector's and thick ice's low-frequency background)."""
+    ky = scipy.fft.fftfreq(shape[0])[:, None]
+    kx = scipy.fft.rfftfreq(shape[1])[None, :]
+    frequency = np.hypot(kx, ky)
+    frequency[0, 0] = np.inf
+    noise = scipy.fft.irfft2(scipy.fft.rfft2(rng.normal(size=shape)) / np.sqrt(frequency), s=shape)
+    return noise / (noise.std() or 1.0)
 
 
 def quantise(image: np.ndarray, levels: int) -> np.ndarray:
@@ -168,10 +175,11 @@ def _junk(settings: SimulationSettings, radius: float, rng: np.random.Generator)
     rows, columns = settings.shape
     for _ in range(settings.junk):
         size = radius * rng.uniform(0.3, 3.0)
-        x, y = rng.uniform(0, columns), rng.uniform(0, rows)
         n = int(rng.integers(1, 6))
-        offsets = rng.normal(scale=size, size=(n, 2))
-        _splat(junk, x, y, offsets, np.full(n, size * rng.uniform(0.4, 1.0)), np.full(n, rng.uniform(0.5, 3.0)))
+        widths = np.full(n, size * rng.uniform(0.4, 1.0))
+        masses = rng.uniform(0.5, 3.0) * 2 * np.pi * widths**2  # peaks of 0.5-3 times a particle's
+        position = rng.uniform([0, 0], [columns, rows])[None]
+        project(junk, position, [rng.normal(scale=size, size=(n, 2))], [widths], [masses])
     if settings.carbon:
         angle, offset = rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 0.8)
         yy, xx = np.mgrid[:rows, :columns]
@@ -190,8 +198,13 @@ def _ice(shape: tuple[int, int], radius: float, rng: np.random.Generator) -> np.
     return rng.uniform(0.5, 3.0) * smooth / (smooth.std() or 1.0)
 
 
+#: How often each architecture is drawn for training: compact particles as often as all the others together.
+FAMILY_SHARES = {"globular": 0.4, "shell": 0.14, "ring": 0.1, "cylinder": 0.1, "elongated": 0.14, "micelle": 0.12}
+
+
 def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 1024)) -> SimulationSettings:
-    """Varied settings for training data: sizes, defoci, noise, crowding, junk and carbon."""
+    """Varied settings for training data: architectures, sizes, defoci, noise, crowding, junk and carbon."""
+    family = str(rng.choice(FAMILIES, p=[FAMILY_SHARES[name] for name in FAMILIES]))
     pixel_size = rng.uniform(0.8, 2.0)
     diameter_px = rng.uniform(36, 140)
     area_per_particle = np.pi * (diameter_px / 2) ** 2
@@ -207,8 +220,11 @@ def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 10
         junk=int(rng.integers(0, 8)),
         carbon=bool(rng.random() < 0.25),
         n_species=int(rng.integers(1, 3)),
-        # Half the particles are dense cores inside a wider stated diameter, a third of the images coarse 8-bit.
-        core=float(rng.uniform(0.3, 1.0)) if rng.random() < 0.5 else 1.0,
+        family=family,
+        aggregates=int(rng.integers(1, 4)) if rng.random() < 0.3 else 0,
+        # Half the compact particles are dense cores inside a wider stated diameter; a third of the images are
+        # coarse 8-bit. Hollow and long particles are stated by their full extent.
+        core=float(rng.uniform(0.3, 1.0)) if family in ("globular", "micelle") and rng.random() < 0.5 else 1.0,
         grey_levels=int(rng.integers(16, 80)) if rng.random() < 0.3 else None,
     )
 

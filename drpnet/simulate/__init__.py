@@ -1,0 +1,26 @@
+"""Simulated micrographs with known particle centres: particle architectures (:mod:`drpnet.simulate.particles`) and
+the micrograph around them (:mod:`drpnet.simulate.micrograph`)."""
+
+from drpnet.simulate.micrograph import (
+    SimulationSettings,
+    ctf,
+    place_centres,
+    quantise,
+    random_settings,
+    simulate_micrograph,
+    write_simulated,
+)
+from drpnet.simulate.particles import FAMILIES, Density, build
+
+__all__ = [
+    "FAMILIES",
+    "Density",
+    "SimulationSettings",
+    "build",
+    "ctf",
+    "place_centres",
+    "quantise",
+    "random_settings",
+    "simulate_micrograph",
+    "write_simulated",
+]
