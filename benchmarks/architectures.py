@@ -180,7 +180,9 @@ def markdown(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--detector", default=checkpoint.PRETRAINED)
-    parser.add_argument("--topaz", default=None, help="topaz executable (default: .venv-topaz/bin/topaz if present)")
+    parser.add_argument(
+        "--topaz", default=None, help="topaz executable (default: .venv-topaz/bin/topaz if present; 'none': leave out)"
+    )
     parser.add_argument("--count", type=int, default=2, help="micrographs per family and SNR")
     parser.add_argument("--size", type=int, default=2048, help="micrograph side in pixels")
     parser.add_argument("--families", nargs="*", default=list(CASES), choices=CASES)
@@ -191,6 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     set_threads(args.threads)
     executable = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
+    executable = None if executable == "none" else executable
     folder = args.out / f"{args.size}x{args.count}"
     cases = [Case(family, snr, folder / family / snr) for family in args.families for snr in args.snr]
     rows = [row for case in cases for row in benchmark_case(case, args, executable)]
