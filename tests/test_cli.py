@@ -121,7 +121,16 @@ def test_stage_by_stage_gives_the_same_picks_as_pick(tmp_path, dataset):
     assert main(["pick", mic, *common, "--classifier", "pretrained", "--out", str(tmp_path / "whole")]) == 0
     assert main(["preprocess", mic, *common, "--out-dir", str(tmp_path / "pre")]) == 0
     assert main(["detect", str(tmp_path / "pre" / "m1.mrc"), "--out-dir", str(tmp_path / "maps")]) == 0
-    assert main(["peaks", str(tmp_path / "maps" / "m1.mrc"), *common, "--out-dir", str(tmp_path / "cand")]) == 0
+    # A classifier follows: candidates down to the fraction of the threshold that `pick --classifier` takes.
+    peaks = [
+        "peaks",
+        str(tmp_path / "maps" / "m1.mrc"),
+        *common,
+        "--for-classifier",
+        "--out-dir",
+        str(tmp_path / "cand"),
+    ]
+    assert main(peaks) == 0
     assert (
         main(
             [
