@@ -140,12 +140,18 @@ def elongated(radius: float, rng: np.random.Generator) -> Density:
         widths, masses = _filled(points, spacing)
         return Density(points, widths, masses).centred()
     domains = int(rng.integers(2, 6))
-    domain_radius = radius * rng.uniform(0.2, 0.35) * np.sqrt(3 / domains)
-    path = np.column_stack([np.linspace(-1, 1, domains), np.zeros((domains, 2))]) + rng.normal(0, 0.3, (domains, 3))
-    path *= (radius - domain_radius) / np.linalg.norm(path - path.mean(axis=0), axis=1).max()
-    parts = [globular(domain_radius * rng.uniform(0.8, 1.2), rng) for _ in range(domains)]
+    # Consecutive domains overlap (centres 0.9-1.3 radii apart) along a bending path, as in a multi-domain protein:
+    # apart, they would look like separate small particles. The chain is scaled to fit the sphere.
+    steps = rng.normal(size=(domains - 1, 3)) * 0.5 + np.array([1.0, 0.0, 0.0])
+    steps *= rng.uniform(0.9, 1.3, size=(domains - 1, 1)) / np.linalg.norm(steps, axis=1, keepdims=True)
+    path = np.vstack([np.zeros(3), np.cumsum(steps, axis=0)])
+    sizes = rng.uniform(0.8, 1.2, size=domains)
+    reach = (np.linalg.norm(path - path.mean(axis=0), axis=1) + sizes).max()
+    domain_radius = radius / reach
+    parts = [globular(domain_radius * size, rng) for size in sizes]
     placed = [
-        Density(part.centres + centre, part.widths, part.masses) for part, centre in zip(parts, path, strict=True)
+        Density(part.centres + centre, part.widths, part.masses)
+        for part, centre in zip(parts, (path - path.mean(axis=0)) * domain_radius, strict=True)
     ]
     return _joined(placed).centred()
 
