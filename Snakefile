@@ -23,3 +23,7 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onsuccess:
+    print(run_summary(summary_datasets()))

@@ -94,7 +94,8 @@ def pick_batch(
             tables.append(result.candidates.assign(micrograph=name))
             picked[name] = str(source)
             seconds = time.perf_counter() - start
-            log.info("%s: %d candidates, %d picks, %.2f s", source, len(result.candidates), len(result.picks), seconds)
+            # Picks are counted where they are chosen (drpnet.selection), once the dataset's threshold is known.
+            log.info("%s: %d candidates, %.2f s", source, len(result.candidates), seconds)
     columns = ["micrograph", "x", "y", "score"] + (["probability"] if picker.classifier is not None else [])
     candidates = pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
     rejected_table = pd.DataFrame(rejected, columns=REJECTED_COLUMNS)

@@ -1,4 +1,5 @@
-"""The ``drpnet`` command: one subcommand per stage of the picking chain, plus the whole chain and training."""
+"""drpnet: particle picking in cryo-EM micrographs (DRPnet). `drpnet pick` runs the whole chain; each stage of it,
+training and adaptation are subcommands of their own: drpnet <command> --help."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ COMMANDS: dict[str, ModuleType] = {
 }
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written, and every option's default at the end of its help unless the help gives it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text is None or "default" in text or action.required or not action.option_strings or action.nargs == 0:
+            return text
+        if action.default in (None, argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class OneLineParser(argparse.ArgumentParser):
     """A parser whose errors are one line, ``drpnet <command>: error: <option>: <what is wrong>``, exit code 2; the
     usage is left to ``--help`` (subcommands' parsers are of this class too)."""
@@ -49,15 +62,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="drpnet", description=__doc__)
+    parser = OneLineParser(prog="drpnet", description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"drpnet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     subcommands = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
         doc = module.__doc__ or ""
-        sub = subcommands.add_parser(
-            name, help=doc.splitlines()[0], description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
-        )
+        sub = subcommands.add_parser(name, help=doc.splitlines()[0], description=doc, formatter_class=HelpFormatter)
         module.add_args(sub)
         sub.set_defaults(main=module.main)
     return parser

@@ -8,6 +8,7 @@ the models and their threshold and cutoff); the picks in one table.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from drpnet.io import InputError, PathLike, atomic_path, write_table
+
+log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ["micrograph", "reason"]
 PICK_COLUMNS = ["micrograph", "x", "y", "score"]
@@ -115,10 +118,11 @@ def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | N
         )
     groups = dict(tuple(batch.candidates.groupby("micrograph", sort=False)))
     empty = batch.candidates.iloc[:0]
-    return {
-        name: select_picks(groups.get(name, empty).drop(columns="micrograph"), threshold, cutoff)
-        for name in batch.picked
-    }
+    picks = {}
+    for name in batch.picked:
+        picks[name] = select_picks(groups.get(name, empty).drop(columns="micrograph"), threshold, cutoff)
+        log.info("%s: %d picks", name, len(picks[name]))
+    return picks
 
 
 def write_picks(picks: Mapping[str, pd.DataFrame], table: PathLike) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ import starfile
 from PIL import Image
 
 from drpnet import checkpoint
-from drpnet.cli import main
+from drpnet.cli import build_parser, main
 from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc, write_table
 from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import picked
@@ -342,3 +344,38 @@ def test_picks_are_byte_identical_on_one_or_two_threads_and_when_picked_again(tm
         first = (tmp_path / "one" / file).read_text().replace(str(tmp_path / "one"), "OUT")
         for run in ("two", "again"):
             assert (tmp_path / run / file).read_text().replace(str(tmp_path / run), "OUT") == first, (run, file)
+
+
+def test_the_terminal_counts_the_picks_the_files_hold(tmp_path, dataset):
+    mics = sorted(str(p) for p in (dataset / "mics").glob("*.mrc"))
+    arguments = ["pick", *mics, "--diameter-px", "70", "--threads", "2", "--out", str(tmp_path)]
+    process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    counts = {name: int(count) for name, count in re.findall(r"INFO (m\d): (\d+) picks", process.stderr)}
+    assert counts == {Path(mic).stem: len(picked(tmp_path, mic)) for mic in mics}
+    last = process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"drpnet pick: 2 micrographs picked, {sum(counts.values())} picks; written to {tmp_path}/")
+
+
+def test_a_diameter_in_angstrom_is_converted_with_the_pixel_size(tmp_path, dataset):
+    micrograph = str(dataset / "mics" / "m0.mrc")
+    common = [micrograph, "--threads", "2"]
+    assert main(["pick", *common, "--diameter-px", "70", "--out", str(tmp_path / "px")]) == 0
+    assert (
+        main(["pick", *common, "--diameter-angstrom", "105", "--pixel-size", "1.5", "--out", str(tmp_path / "a")]) == 0
+    )
+    pd.testing.assert_frame_equal(picked(tmp_path / "px", micrograph), picked(tmp_path / "a", micrograph))
+    assert main(["pick", *common, "--diameter-angstrom", "105", "--out", str(tmp_path / "none")]) == 2
+    assert not (tmp_path / "none").exists()
+
+
+def test_every_option_shows_its_default_in_the_help():
+    parser = build_parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        formatter = command._get_formatter()
+        for action in command._actions:
+            if action.default in (None, argparse.SUPPRESS) or action.nargs == 0 or not action.option_strings:
+                continue
+            assert "default" in formatter._get_help_string(action), f"drpnet {name} {action.option_strings[0]}"
+    assert "``" not in parser.format_help()

@@ -27,6 +27,13 @@ def test_conda_env_lists_every_package_dependency():
     assert "conda-forge" in env["channels"]
 
 
+def test_the_workflow_extra_builds_reports_and_leaves_the_slurm_plugin_to_its_own():
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {extra: {re.split(r"[\s<>=\[]", requirement)[0] for requirement in extras[extra]} for extra in extras}
+    assert {"snakemake", "pygments"} <= names["workflow"]  # snakemake --report: "pygments must be installed"
+    assert "snakemake-executor-plugin-slurm" in names["slurm"] - names["workflow"]
+
+
 PARSE = """
 import os, pathlib, sys
 from snakemake.api import SnakemakeApi

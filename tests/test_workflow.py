@@ -94,7 +94,9 @@ def test_the_slurm_profile_is_found_as_typed_in_the_repository_root(tmp_path):
     assert process.returncode == 0, process.stderr[-2000:]
     assert "Using profiles slurm and workflow specific profile profiles/default" in process.stderr
     resources = re.findall(r"^\s+resources: (.*)$", process.stdout + process.stderr, re.MULTILINE)
-    assert resources and all("slurm_partition=debug" in line for line in resources), "the workflow profile keeps it"
+    assert resources and not any("slurm_partition" in line for line in resources), "the cluster's default partition"
+    runtimes = [int(minutes) for line in resources for minutes in re.findall(r"\bruntime=(\d+)", line)]
+    assert runtimes and min(runtimes) >= 5, "time for a cold node to start the job"
 
 
 @pytest.mark.parametrize(
@@ -413,6 +415,13 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     assert "m000.mrc" in (results / "autopick.star").read_text()
     assert "bad.mrc" not in (results / "autopick.star").read_text()
     assert "skipped" in (tmp_path / "logs" / "real" / "pick" / "b00000.log").read_text()
+    summary = json.loads((results / "summary.json").read_text())  # the run's last lines, from the files
+    assert summary["picks"] == sum(len(picked(results, mics / name)) for name in ("m000.mrc", "m001.mrc"))
+    assert (
+        f"drpnet: real: 2 micrographs picked, 1 rejected (see results/real/rejected.tsv); {summary['picks']} picks "
+        f"at peak threshold {summary['threshold']:.3f}, in results/real/"
+    ) in output
+    assert "--coord_dir results/real/coordinates/ --coord_suffix _autopick.star --extract" in output
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from drpnet.io import micrograph_name
+from drpnet.io import InputError, micrograph_name
 
 
 def positive_number(text: str) -> float:
@@ -33,7 +33,10 @@ class _UnitlessDiameter(argparse.Action):
     without a word (the config's diameters are named by unit too: ``diameter_angstrom``, ``diameter_px``)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        parser.error(f"{option_string}: give the unit: --diameter-px, the particle diameter in pixels of the images")
+        units = "--diameter-px (pixels of the images)"
+        if hasattr(namespace, "diameter_angstrom"):
+            units += " or --diameter-angstrom (with the pixel size)"
+        parser.error(f"{option_string}: give the unit: {units}")
 
 
 def add_diameter_px(parser: argparse.ArgumentParser, required: bool = True, of: str = "the input micrographs") -> None:
@@ -45,14 +48,38 @@ def add_diameter_px(parser: argparse.ArgumentParser, required: bool = True, of: 
 
 
 def add_diameter(parser: argparse.ArgumentParser) -> None:
-    """``--diameter-px`` and ``--pixel-size``, for the stages that read micrographs."""
+    """``--diameter-px`` and ``--pixel-size``, for the stages that write MRC files."""
     add_diameter_px(parser)
+    parser.add_argument(
+        "--pixel-size", type=positive_number, default=1.0, help="input pixel size in Angstrom, written to MRC headers"
+    )
+
+
+def add_diameter_either_unit(parser: argparse.ArgumentParser) -> None:
+    """``--diameter-px``, or ``--diameter-angstrom`` with ``--pixel-size``: read with :func:`diameter_in_pixels`."""
+    units = parser.add_mutually_exclusive_group(required=True)
+    units.add_argument("--diameter-px", type=positive_number, help="particle diameter in pixels of the micrographs")
+    units.add_argument(
+        "--diameter-angstrom", type=positive_number, help="particle diameter in Angstrom (with --pixel-size)"
+    )
+    parser.add_argument("--diameter", action=_UnitlessDiameter, help=argparse.SUPPRESS)
     parser.add_argument(
         "--pixel-size",
         type=positive_number,
-        default=1.0,
-        help="input pixel size in Angstrom, written to MRC headers (default: 1)",
+        default=None,
+        help="Angstrom per pixel of the micrographs, for --diameter-angstrom (default: a RELION micrographs STAR's "
+        "optics table)",
     )
+
+
+def diameter_in_pixels(args: argparse.Namespace, star_pixel_size: float | None = None) -> float:
+    """The diameter of :func:`add_diameter_either_unit`'s options in pixels; ``star_pixel_size`` from an input STAR."""
+    if args.diameter_px is not None:
+        return float(args.diameter_px)
+    pixel_size = args.pixel_size or star_pixel_size
+    if pixel_size is None:
+        raise InputError("--diameter-angstrom", "needs --pixel-size (Angstrom per pixel of the micrographs)")
+    return float(args.diameter_angstrom / pixel_size)
 
 
 def out_path(directory: str | os.PathLike[str], source: str | os.PathLike[str], suffix: str) -> Path:

@@ -35,7 +35,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed of the training crops")
     add_device(parser)
     add_threads(parser)
 

@@ -1,6 +1,9 @@
 """Pick particles in micrographs with the whole chain, writing what the workflow writes.
 
-Example: drpnet pick mics/*.mrc --diameter-px 108 --pixel-size 1.77 --out picks/ --box
+Examples:
+    drpnet pick mics/*.mrc --diameter-px 108 --out picks/ --box
+    drpnet pick mics/*.mrc --diameter-angstrom 190 --pixel-size 1.77 --out picks/
+    drpnet pick CtfFind/job003/micrographs_ctf.star --diameter-angstrom 190 --out drpnet/   (in a RELION project)
 
 Writes <out>/coordinates/: a RELION coordinate file per micrograph (input pixels) where RELION's extraction looks for
 it (--coord_dir <out>/coordinates/ --coord_suffix _autopick.star), <out>/autopick.star (RELION 4/5),
@@ -20,7 +23,7 @@ from drpnet import checkpoint
 from drpnet.baseline import LoGPicker
 from drpnet.batch import pick_batch
 from drpnet.checkpoint import PRETRAINED
-from drpnet.commands._options import add_device, add_diameter, add_threads
+from drpnet.commands._options import add_device, add_diameter_either_unit, add_threads, diameter_in_pixels
 from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
@@ -40,7 +43,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the RELION project folder a micrographs STAR's names are relative to (default: two folders above it)",
     )
-    add_diameter(parser)
+    add_diameter_either_unit(parser)
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument(
         "--model",
@@ -73,23 +76,25 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_threads(parser)
 
 
-def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str], str | None]:
+def relion_input(micrographs: list[str], project: str | None) -> tuple[list[str], str | None, float | None]:
     """The micrographs as given, or those of a RELION micrographs STAR as it names them, with their project folder
-    (None: the paths are as given)."""
+    (None: the paths are as given) and the STAR's pixel size (None: none given)."""
     if len(micrographs) != 1 or not micrographs[0].endswith(".star"):
         if project is not None:
             raise InputError("--relion-project", "needs a RELION micrographs STAR as the input")
-        return micrographs, None
+        return micrographs, None, None
     star = micrographs[0]
     project = project or default_project(star)
-    return read_micrographs_star(star, project)[0], project
+    names, pixel_size = read_micrographs_star(star, project)
+    return names, project, pixel_size
 
 
 def main(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder, and this is a file")
-    names, project = relion_input(args.micrographs, args.relion_project)
+    names, project, star_pixel_size = relion_input(args.micrographs, args.relion_project)
+    diameter = diameter_in_pixels(args, star_pixel_size)
     micrographs: dict[str, str] = {}
     for source in names:  # before a model is loaded or anything written
         other = micrographs.setdefault(micrograph_name(source), source)
@@ -111,7 +116,7 @@ def main(args: argparse.Namespace) -> None:
     paths = micrographs
     if project is not None:  # read from the project folder
         paths = {name: os.path.normpath(os.path.join(project, source)) for name, source in micrographs.items()}
-    diameter, light = args.diameter_px, args.light_particles
+    light = args.light_particles
     batch = pick_batch(
         picker, paths, diameter, light, ranked=auto, strict=args.strict, progress=True, threads=args.threads
     )
@@ -123,7 +128,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"drpnet pick: peak threshold {threshold:.3f} ({record['rule']})", file=sys.stderr)
     picks = select_batch(batch, threshold)
     write_picks(picks, out / "picks.tsv.gz")
-    box_size = round(args.box_size * args.diameter_px) if args.box else None
+    box_size = round(args.box_size * diameter) if args.box else None
     picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them
     shapes = {name: micrograph_shape(path) for name, path in batch.picked.items()} if box_size else None
     export_dataset(out, picked, picks, box_size=box_size, project=project, shapes=shapes)
@@ -131,4 +136,8 @@ def main(args: argparse.Namespace) -> None:
     rejected = len(batch.rejected)
     skipped = f", {rejected} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""
     total = sum(len(table) for table in picks.values())
-    print(f"drpnet pick: {len(batch.picked)} micrographs picked, {total} picks{skipped}", file=sys.stderr)
+    print(
+        f"drpnet pick: {len(batch.picked)} micrographs picked, {total} picks{skipped}; written to {out}/ "
+        "(coordinates/ for RELION's extraction, autopick.star, particles.star for cryoSPARC)",
+        file=sys.stderr,
+    )

@@ -6,7 +6,10 @@ Example: drpnet simulate --out demo/ --count 3 --shape 2048 2048 --pixel-size 1.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+from tqdm import tqdm
 
 from drpnet.commands._options import add_diameter_px
 from drpnet.simulate import FAMILIES, SimulationSettings, write_simulated
@@ -21,7 +24,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--count", type=int, default=3, help="number of micrographs")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same micrographs")
-    parser.add_argument("--shape", type=int, nargs=2, default=defaults.shape, metavar=("ROWS", "COLUMNS"))
+    parser.add_argument(
+        "--shape", type=int, nargs=2, default=defaults.shape, metavar=("ROWS", "COLUMNS"), help="micrograph size"
+    )
     parser.add_argument("--pixel-size", type=float, default=defaults.pixel_size, help="Angstrom per pixel")
     add_diameter_px(parser, required=False, of=f"the simulated micrographs (default: {DEFAULT_DIAMETER_PX:g})")
     parser.add_argument(
@@ -57,7 +62,7 @@ def main(args: argparse.Namespace) -> None:
         aggregates=args.aggregates,
     )
     out = Path(args.out)
-    for index in range(args.count):
+    for index in tqdm(range(args.count), desc="micrographs", unit="mic"):
         name = f"sim_{index:03d}"
         write_simulated(
             str(out / "micrographs" / f"{name}.mrc"),
@@ -66,3 +71,8 @@ def main(args: argparse.Namespace) -> None:
             args.seed,
             settings,
         )
+    print(
+        f"drpnet simulate: {args.count} micrographs in {out / 'micrographs'}, their true centres in "
+        f"{out / 'coordinates'}",
+        file=sys.stderr,
+    )

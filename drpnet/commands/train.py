@@ -52,7 +52,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--simulated-validation", type=int, default=0, help="simulated validation micrographs (default: none)"
     )
-    parser.add_argument("--architecture", choices=("unet", "fcrn"), default=detector.architecture)
+    parser.add_argument(
+        "--architecture",
+        choices=("unet", "fcrn"),
+        default=detector.architecture,
+        help="detector network: U-Net, or the published FCRN",
+    )
     parser.add_argument("--steps", type=int, default=detector.steps, help="detector training steps")
     parser.add_argument(
         "--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)"
@@ -101,7 +106,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=PRETRAINED,
         help="detector checkpoint to fine-tune (default: 'pretrained', the shipped one), or 'none' for random weights",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed of crops, simulations and initial weights")
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
     parser.add_argument("--classifier-out", default=None, help="also train a classifier and write it here")
     add_device(parser)

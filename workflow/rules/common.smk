@@ -10,6 +10,7 @@ from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, microgra
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
 from drpnet.relion import default_project, read_micrographs_star
+from drpnet.summary import run_summary
 
 
 for _name, _spec in config.get("datasets", {}).items():  # before the schema, whose message would not say why
@@ -186,8 +187,9 @@ def _megapixels(dataset):
 MEGAPIXELS = {dataset: _megapixels(dataset) for dataset in MICROGRAPHS}
 
 
-#: A pick job's seconds per megapixel, 1.5 times what its 2 threads take on this 2-core machine (0.033 s), and to start.
-PICK_SECONDS_PER_MEGAPIXEL, PICK_START_SECONDS = 0.05, 20
+#: A pick job's seconds per megapixel, about twice what 2 threads take on a K3 micrograph (94 megapixels in 13 s), and
+#: to start on a cold cluster node (the job's environment, torch and the models from a shared file system).
+PICK_SECONDS_PER_MEGAPIXEL, PICK_START_SECONDS = 0.3, 300
 
 
 #: Its memory: a process with torch and the models (and 1 GB of freed memory before it is trimmed, see
@@ -225,10 +227,14 @@ def pixel_size(wildcards):
     return dataset_spec(wildcards)["pixel_size"]
 
 
-def diameter_px(wildcards):
-    """Particle diameter in pixels of the micrographs as given."""
-    spec = dataset_spec(wildcards)
+def dataset_diameter_px(dataset):
+    """Particle diameter in pixels of the dataset's micrographs as given."""
+    spec = config["datasets"][dataset]
     return spec["diameter_px"] if "diameter_px" in spec else spec["diameter_angstrom"] / spec["pixel_size"]
+
+
+def diameter_px(wildcards):
+    return dataset_diameter_px(wildcards.dataset)
 
 
 def light_particles(wildcards):
@@ -260,12 +266,24 @@ def export_outputs():
         "autopick": "results/{dataset}/autopick.star",
         "coordinates": directory("results/{dataset}/coordinates"),
         "rejected": "results/{dataset}/rejected.tsv",
+        "summary": "results/{dataset}/summary.json",
     }
     if config["export"]["particles_star"]:
         outputs["particles"] = "results/{dataset}/particles.star"
     if config["export"]["box"]:
         outputs["box"] = directory("results/{dataset}/box")
     return outputs
+
+
+def summary_datasets():
+    """Dataset -> (its RELION micrographs STAR or None, diameter in pixels), for drpnet.summary.run_summary."""
+    return {
+        dataset: (
+            RELION.get(dataset) and config["datasets"][dataset]["micrographs"],
+            dataset_diameter_px(dataset),
+        )
+        for dataset in MICROGRAPHS
+    }
 
 
 def all_targets():

@@ -97,6 +97,7 @@ rule overlay:
     resources:
         mem_mb=1500,
         runtime=5,
+    localrule: True
     conda:
         "../../envs/drpnet.yaml"
     script:

@@ -72,11 +72,13 @@ rule export:
     input:
         picks=batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
         summaries=batch_files("results/{dataset}/candidates/{batch}.json"),
+        thresholds=thresholds_file,
     output:
         **export_outputs(),
     log:
         "logs/{dataset}/export.log",
     params:
+        threshold=config["peaks"]["threshold"],
         box_size=box_size_px,
         relion_names=relion_names,
         relion_project=relion_project,

@@ -1,10 +1,13 @@
+import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpnet.export import export_dataset
 from drpnet.io import micrograph_shape, write_table
 from drpnet.logs import log_to
-from drpnet.selection import read_picks, read_rejected
+from drpnet.selection import chosen, read_picks, read_rejected
+from drpnet.summary import write_summary
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -24,6 +27,11 @@ export_dataset(
 )
 rejected = read_rejected(inputs.summaries)
 write_table(outputs.rejected, rejected)
-logging.info("%d micrographs picked, %d rejected", len(micrographs), len(rejected))
+thresholds = inputs.thresholds[0] if inputs.thresholds else None
+model_threshold = json.loads(Path(inputs.summaries[0]).read_text())["threshold"]
+threshold = chosen(snakemake.params.threshold, thresholds, "threshold", model_threshold)
+total = sum(len(table) for table in picks.values())
+write_summary(outputs.summary, len(micrographs), len(rejected), total, threshold)
+logging.info("%d micrographs picked, %d rejected, %d picks", len(micrographs), len(rejected), total)
 for row in rejected.itertuples():
     logging.getLogger("drpnet.rejected").warning("rejected %s: %s", row.micrograph, row.reason)
