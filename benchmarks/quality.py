@@ -107,9 +107,10 @@ def main() -> None:
                 f"{'' if classified is None else f'{classified:.3f}'} |",
                 flush=True,
             )
-    simulated = simulated_scores(Picker(args.detector, None, device="cpu"), args.simulated)
-    report["simulated"] = simulated
-    print(f"\nunseen simulated: F1 {simulated['f1']:.3f} AP {simulated['average_precision']:.3f}")
+    if args.simulated:
+        simulated = simulated_scores(Picker(args.detector, None, device="cpu"), args.simulated)
+        report["simulated"] = simulated
+        print(f"\nunseen simulated: F1 {simulated['f1']:.3f} AP {simulated['average_precision']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

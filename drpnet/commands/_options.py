@@ -67,8 +67,8 @@ def add_diameter_either_unit(parser: argparse.ArgumentParser) -> None:
         "--pixel-size",
         type=positive_number,
         default=None,
-        help="Angstrom per pixel of the micrographs, for --diameter-angstrom (default: a RELION micrographs STAR's "
-        "optics table)",
+        help="Angstrom per pixel of the micrographs, for --diameter-angstrom (drpnet pick: default from a RELION "
+        "micrographs STAR's optics table)",
     )
 
 

@@ -13,7 +13,7 @@ import argparse
 
 from drpnet import checkpoint
 from drpnet.adapt import AdaptSettings, adapt_micrographs
-from drpnet.commands._options import add_device, add_diameter_px, add_threads
+from drpnet.commands._options import add_device, add_diameter_either_unit, add_threads, diameter_in_pixels
 from drpnet.detect import choose_device
 from drpnet.io import micrograph_name
 from drpnet.pick import set_threads
@@ -22,7 +22,7 @@ from drpnet.pick import set_threads
 def add_args(parser: argparse.ArgumentParser) -> None:
     defaults = AdaptSettings()
     parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs of one dataset")
-    add_diameter_px(parser)
+    add_diameter_either_unit(parser)
     parser.add_argument("--out", required=True, help="adapted detector checkpoint to write")
     parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector to adapt (default: the shipped one)")
     parser.add_argument(
@@ -45,5 +45,6 @@ def main(args: argparse.Namespace) -> None:
     chosen = sorted(args.micrographs, key=micrograph_name)[: args.max_micrographs]
     settings = AdaptSettings(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed)
     device = choose_device(args.device)
-    result = adapt_micrographs(chosen, args.diameter_px, args.model, settings, args.out, device, args.light_particles)
+    diameter = diameter_in_pixels(args)
+    result = adapt_micrographs(chosen, diameter, args.model, settings, args.out, device, args.light_particles)
     print(f"{'adapted' if result.adapted else 'kept the original'}: {result.reason}; threshold {result.threshold:.3f}")
