@@ -98,6 +98,14 @@ def overlay(
     _save(figure, out)
 
 
+def notice(text: str, out: str | os.PathLike[str], title: str = "") -> None:
+    """A small picture that says, in words, why there is no overlay (a micrograph rejected when picking)."""
+    figure = Figure(figsize=(5, 1.2))
+    figure.text(0.02, 0.85, title, va="top", fontsize=9, weight="bold")
+    figure.text(0.02, 0.5, text, va="top", fontsize=8, wrap=True)
+    _save(figure, out)
+
+
 def precision_recall_plot(curves: Mapping[str, pd.DataFrame], out: str | os.PathLike[str], title: str = "") -> None:
     """Precision against recall for each named curve (columns ``precision``, ``recall``, ``f1``), best F1 marked."""
     figure = Figure(figsize=(5, 4.5), layout="constrained")

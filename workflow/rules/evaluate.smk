@@ -79,6 +79,7 @@ rule overlay:
     input:
         micrograph=micrograph_path,
         picks=micrograph_batch_file("results/{dataset}/picks/{batch}.tsv.gz"),
+        summary=micrograph_batch_file("results/{dataset}/candidates/{batch}.json"),
         truth=overlay_truth,
     output:
         report(
