@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from drpnet.selection import Batch
+from drpnet.selection import SIGNAL_SHARE, Batch, signal
 
 #: Scores are floored here before the logarithm (a map's weakest peaks are all background anyway).
 SCORE_FLOOR = 1e-4
@@ -138,16 +138,31 @@ def _crossing(weights: np.ndarray, means: np.ndarray, sigmas: np.ndarray) -> flo
     return float(grid[int(np.argmax(particle))]) if particle.any() else float(means[-1])
 
 
+def signal_floor(scores_by_micrograph: Sequence[np.ndarray]) -> float:
+    """:data:`~drpnet.selection.SIGNAL_SHARE` of the micrographs' median :func:`~drpnet.selection.signal` (0 for
+    fewer than three: no dataset to compare with)."""
+    signals = [signal(scores) for scores in scores_by_micrograph]
+    return SIGNAL_SHARE * float(np.median(signals)) if len(signals) >= 3 else 0.0
+
+
 def operating_point(scores_by_micrograph: Sequence[np.ndarray], fallback: float) -> tuple[float, dict[str, object]]:
     """The peak threshold for a dataset from the peak scores of its first micrographs (up to :data:`MICROGRAPHS`,
-    in the order given), and a record of how it was chosen; ``fallback`` (the model's) when no mixture fits."""
+    in the order given), and a record of how it was chosen; ``fallback`` (the model's) when no mixture fits.
+
+    Micrographs whose :func:`~drpnet.selection.signal` lies below the :func:`signal_floor` are left out: the many
+    weak peaks of a gain reference move the mixture's noise group, and the threshold with it. The record's
+    ``signal_floor`` lets the selection give such micrographs no picks, among these and later ones.
+    """
     used = list(scores_by_micrograph)[:MICROGRAPHS]
-    scores = np.concatenate(used) if used else np.zeros(0)
+    floor = signal_floor(used)
+    kept = [scores for scores in used if signal(scores) >= floor]
+    scores = np.concatenate(kept) if kept else np.zeros(0)
+    context = {"micrographs": len(used), "without_signal": len(used) - len(kept), "signal_floor": floor}
     mixture = fit_mixture(scores)
     if mixture is None:
-        record = {"rule": "model", "reason": f"{len(scores)} peaks in {len(used)} micrographs: no mixture"}
-        return fallback, record
-    return mixture.threshold, {"rule": "mixture", "micrographs": len(used), **mixture.as_dict()}
+        reason = f"{len(scores)} peaks in {len(kept)} micrographs: no mixture"
+        return fallback, {"rule": "model", "reason": reason, **context}
+    return mixture.threshold, {"rule": "mixture", **context, **mixture.as_dict()}
 
 
 def batches_operating_point(batches: Sequence[Batch]) -> tuple[float | None, dict[str, object]]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from drpnet.io import InputError, PathLike, atomic_path, write_table
@@ -21,8 +22,19 @@ log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ["micrograph", "reason"]
 PICK_COLUMNS = ["micrograph", "x", "y", "score"]
+#: A micrograph's signal: the mean score of its strongest peaks, as many as this.
+TOP_PEAKS = 10
+#: A micrograph whose signal is below this share of the dataset's median signal holds nothing particle-like (a gain
+#: reference, an empty hole): it is left out of the operating point's mixture and gets no picks.
+SIGNAL_SHARE = 0.2
 #: Batch tables hold what the coordinate STARs hold (6 decimals), so both give the same picks.
 TABLE_FLOATS = "%.6f"
+
+
+def signal(scores: np.ndarray) -> float:
+    """The mean of a micrograph's :data:`TOP_PEAKS` strongest peak scores (0 without peaks)."""
+    scores = np.asarray(scores, dtype=float)
+    return float(np.sort(scores)[-TOP_PEAKS:].mean()) if len(scores) else 0.0
 
 
 def select_picks(candidates: pd.DataFrame, threshold: float, cutoff: float) -> pd.DataFrame:
@@ -102,12 +114,15 @@ class Batch:
         return cls(table, record["picked"], rejected, *values)
 
 
-def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | None = None) -> dict[str, pd.DataFrame]:
+def select_batch(
+    batch: Batch, threshold: float | None = None, cutoff: float | None = None, signal_floor: float = 0.0
+) -> dict[str, pd.DataFrame]:
     """Each picked micrograph's picks among its candidates (see :func:`select_picks`).
 
     ``threshold`` and ``cutoff`` default to the batch's (its models'). A threshold below the batch's floor (with a
     classifier half the models' threshold, see :attr:`drpnet.pick.Picker.floor`) is refused: weaker peaks were not
-    kept.
+    kept. A micrograph whose strongest peaks score below ``signal_floor`` (:func:`drpnet.operating.signal_floor`)
+    gets no picks.
     """
     threshold = batch.threshold if threshold is None else threshold
     cutoff = batch.cutoff if cutoff is None else cutoff
@@ -120,7 +135,20 @@ def select_batch(batch: Batch, threshold: float | None = None, cutoff: float | N
     empty = batch.candidates.iloc[:0]
     picks = {}
     for name in batch.picked:
-        picks[name] = select_picks(groups.get(name, empty).drop(columns="micrograph"), threshold, cutoff)
+        candidates = groups.get(name, empty).drop(columns="micrograph")
+        strength = signal(candidates["score"].to_numpy(float))
+        if strength < signal_floor:
+            picks[name] = candidates.iloc[:0]
+            log.warning(
+                "%s: 0 picks: nothing particle-like (its strongest peaks score %.3g, under %d%% of the dataset's "
+                "usual %.3g: a gain reference, an empty hole?)",
+                name,
+                strength,
+                round(100 * SIGNAL_SHARE),
+                signal_floor / SIGNAL_SHARE,
+            )
+            continue
+        picks[name] = select_picks(candidates, threshold, cutoff)
         log.info("%s: %d picks", name, len(picks[name]))
     return picks
 

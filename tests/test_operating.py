@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from drpnet.operating import MICROGRAPHS, MIN_PEAKS, batches_operating_point, fit_mixture, operating_point
-from drpnet.selection import REJECTED_COLUMNS, Batch
+from drpnet.selection import REJECTED_COLUMNS, Batch, select_batch
 
 
 def three_groups(rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -94,3 +94,17 @@ def test_only_the_first_micrographs_choose_it():
 def test_with_a_classifier_the_models_thresholds_hold():
     threshold, record = batches_operating_point([batch_of([three_groups(np.random.default_rng(4))[0]], True)])
     assert threshold is None and record["rule"] == "model"
+
+
+def test_a_micrograph_without_particles_neither_moves_the_threshold_nor_gets_picks():
+    """A gain reference among the micrographs: hundreds of peaks, all about as weak as background structure."""
+    rng = np.random.default_rng(5)
+    micrographs = [three_groups(rng)[0] for _ in range(8)]
+    gain_reference = 10 ** rng.normal(-2.3, 0.25, 2000)
+    alone, _ = operating_point(micrographs, fallback=0.19)
+    threshold, record = operating_point([gain_reference, *micrographs], fallback=0.19)
+    assert threshold == alone and record["without_signal"] == 1
+    low = 0.005  # a new protein's threshold can lie this low
+    picks = select_batch(batch_of([gain_reference, *micrographs]), low, signal_floor=record["signal_floor"])
+    assert len(picks["m000"]) == 0 < (gain_reference >= low).sum()
+    assert all(len(picks[f"m{index + 1:03d}"]) == (scores >= low).sum() for index, scores in enumerate(micrographs))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drpnet.preprocess import PreprocessSettings, downsample, fourier_resize, normalise, preprocess
+from drpnet.preprocess import PreprocessSettings, downsample, fourier_resize, normalise, preprocess, repair_defects
 from tests.conftest import dark_blobs
 
 
@@ -65,3 +65,34 @@ def test_normalise_ignores_outliers():
 def test_diameters_that_do_not_fit_the_micrograph_are_refused(diameter, message):
     with pytest.raises(ValueError, match=message):
         preprocess(np.random.default_rng(0).normal(size=(512, 512)).astype(np.float32), diameter)
+
+
+def with_defects(image: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``image`` with 20 hot pixels of 10^4 standard deviations, a dead column and a hot row."""
+    rng = np.random.default_rng(seed)
+    damaged = image.copy()
+    sd = float(image.std())
+    damaged[rng.integers(0, image.shape[0], 20), rng.integers(0, image.shape[1], 20)] = image.mean() + 1e4 * sd
+    damaged[:, image.shape[1] // 3] = image.mean() - 4 * sd  # no counts where the mean has four deviations
+    damaged[image.shape[0] // 2, :] = image.mean() + 5 * sd
+    return damaged
+
+
+def test_detector_defects_are_neutralised_and_clean_micrographs_left_alone(simulated_micrograph):
+    image, _, _ = simulated_micrograph
+    assert repair_defects(image) is image, "a clean micrograph is not touched"
+    repaired = repair_defects(with_defects(image))
+    median, sd = float(np.median(image)), float(image.std())
+    assert repaired[:, image.shape[1] // 3] == pytest.approx(median, abs=0.05 * sd)
+    assert repaired[image.shape[0] // 2] == pytest.approx(median, abs=0.05 * sd)
+    assert np.abs(repaired - median).max() < 10 * sd
+    unchanged = np.ones(image.shape, bool)
+    unchanged[:, image.shape[1] // 3] = unchanged[image.shape[0] // 2] = False
+    assert np.mean(repaired[unchanged] == image[unchanged]) > 0.9999
+
+
+def test_hot_pixels_and_dead_lines_do_not_move_the_working_image(simulated_micrograph):
+    image, _, diameter = simulated_micrograph
+    clean, _ = preprocess(image, diameter)
+    damaged, _ = preprocess(with_defects(image), diameter)
+    assert np.median(np.abs(damaged - clean)) < 0.05  # a hot pixel unclipped rings over the whole image

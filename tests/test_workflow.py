@@ -403,7 +403,9 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     assert code == 0, output[-2000:]
     results = tmp_path / "results" / "real"
     overlays = results / "overlays"
-    assert Image.open(overlays / "bad.png").height < Image.open(overlays / "m000.png").height / 2, "a card, not a picture"
+    assert Image.open(overlays / "bad.png").height < Image.open(overlays / "m000.png").height / 2, (
+        "a card, not a picture"
+    )
     rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
     assert rejected["micrograph"].tolist() == [str(mics / "bad.mrc")]
     assert "cannot be read" in rejected["reason"].iloc[0]

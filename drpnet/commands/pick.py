@@ -120,13 +120,13 @@ def main(args: argparse.Namespace) -> None:
     batch = pick_batch(
         picker, paths, diameter, light, ranked=auto, strict=args.strict, progress=True, threads=args.threads
     )
-    threshold = None
+    threshold, record = None, {}
     if auto:
         threshold, record = batches_operating_point([batch])
         out.mkdir(parents=True, exist_ok=True)
         (out / "operating_point.json").write_text(json.dumps({"threshold": threshold, **record}, indent=1) + "\n")
         print(f"drpnet pick: peak threshold {threshold:.3f} ({record['rule']})", file=sys.stderr)
-    picks = select_batch(batch, threshold)
+    picks = select_batch(batch, threshold, signal_floor=record.get("signal_floor", 0.0))
     write_picks(picks, out / "picks.tsv.gz")
     box_size = round(args.box_size * diameter) if args.box else None
     picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them

@@ -1,4 +1,6 @@
+import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpnet.logs import log_to
@@ -13,6 +15,7 @@ thresholds = snakemake.input.thresholds[0] if snakemake.input.thresholds else No
 threshold = chosen(snakemake.params.threshold, thresholds, "threshold", batch.threshold)
 cutoff = chosen(snakemake.params.cutoff, thresholds, "cutoff", batch.cutoff)
 logging.info("peak threshold %.3f, classifier cutoff %.3f", threshold, cutoff)
-picks = select_batch(batch, threshold, cutoff)
+floor = json.loads(Path(thresholds).read_text()).get("signal_floor", 0.0) if thresholds else 0.0
+picks = select_batch(batch, threshold, cutoff, floor)
 write_picks(picks, snakemake.output.table)
 logging.info("%d micrographs, %d picks", len(picks), sum(len(table) for table in picks.values()))
