@@ -379,3 +379,19 @@ def test_every_option_shows_its_default_in_the_help():
                 continue
             assert "default" in formatter._get_help_string(action), f"drpnet {name} {action.option_strings[0]}"
     assert "``" not in parser.format_help()
+
+
+def test_a_relion_star_with_a_missing_micrograph_picks_the_rest_and_an_empty_one_is_refused(dataset, tmp_path, capsys):
+    names = [str(dataset / "mics" / "m0.mrc"), str(dataset / "mics" / "m1.mrc"), str(tmp_path / "gone.mrc")]
+    optics = pd.DataFrame({"rlnOpticsGroup": [1], "rlnMicrographPixelSize": [1.5]})
+    micrographs = pd.DataFrame({"rlnMicrographName": names, "rlnOpticsGroup": 1})
+    starfile.write({"optics": optics, "micrographs": micrographs}, tmp_path / "micrographs.star")
+    command = ["pick", str(tmp_path / "micrographs.star"), "--relion-project", "/", "--diameter-angstrom", "105"]
+    assert main([*command, "--out", str(tmp_path / "out")]) == 0
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.tsv", sep="\t")
+    assert rejected["micrograph"].tolist() == [names[2]] and "not found" in rejected["reason"].iloc[0]
+    assert starfile.read(tmp_path / "out" / "autopick.star")["rlnMicrographName"].tolist() == names[:2]
+    starfile.write({"optics": optics, "micrographs": micrographs.iloc[:0]}, tmp_path / "micrographs.star")
+    capsys.readouterr()
+    assert main([*command, "--out", str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err.strip().endswith("micrographs.star: lists no micrographs")

@@ -22,7 +22,7 @@ from drpnet.io import (
     write_coordinates,
     write_mrc,
 )
-from drpnet.relion import coordinate_path, read_micrographs_star
+from drpnet.relion import coordinate_files, coordinate_path, read_micrographs_star
 
 
 @pytest.fixture
@@ -177,12 +177,32 @@ def test_a_relion_micrographs_star_gives_names_and_pixel_size_and_bad_ones_are_r
     (tmp_path / "Movies").mkdir()
     write_mrc(tmp_path / "Movies" / "a.mrc", np.ones((8, 8), np.float32), (1.0, 1.0))
     optics = pd.DataFrame({"rlnOpticsGroup": [1], "rlnMicrographPixelSize": [0.83]})
-    starfile.write(
-        {"optics": optics, "micrographs": pd.DataFrame({"rlnMicrographName": ["Movies/a.mrc"]})}, tmp_path / "m.star"
-    )
-    assert read_micrographs_star(tmp_path / "m.star", tmp_path) == (["Movies/a.mrc"], 0.83)
-    with pytest.raises(InputError, match=r"1 micrographs not found under .*, the first Movies/a\.mrc"):
+    names = pd.DataFrame({"rlnMicrographName": ["Movies/a.mrc", "Movies/gone.mrc"]})
+    starfile.write({"optics": optics, "micrographs": names}, tmp_path / "m.star")
+    assert read_micrographs_star(tmp_path / "m.star", tmp_path) == (["Movies/a.mrc", "Movies/gone.mrc"], 0.83)
+    with pytest.raises(InputError, match=r"lists 2 micrographs and none is under .*elsewhere, the first Movies/a\.mrc"):
         read_micrographs_star(tmp_path / "m.star", tmp_path / "elsewhere")
     starfile.write({"particles": pd.DataFrame({"rlnCoordinateX": [1.0]})}, tmp_path / "p.star")
-    with pytest.raises(InputError, match="no data_micrographs table"):
+    with pytest.raises(InputError, match="not a RELION micrographs STAR"):
         read_micrographs_star(tmp_path / "p.star", tmp_path)
+    starfile.write({"optics": optics, "micrographs": names.iloc[:0]}, tmp_path / "empty.star")
+    with pytest.raises(InputError, match="lists no micrographs"):
+        read_micrographs_star(tmp_path / "empty.star", tmp_path)
+
+
+def test_a_relion_3_0_micrographs_star_without_optics_is_read(tmp_path):
+    (tmp_path / "Movies").mkdir()
+    write_mrc(tmp_path / "Movies" / "a.mrc", np.ones((8, 8), np.float32), (1.0, 1.0))
+    star = tmp_path / "micrographs_ctf.star"
+    star.write_text(
+        "\ndata_\n\nloop_\n_rlnMicrographName #1\n_rlnDefocusU #2\n_rlnMagnification #3\n_rlnDetectorPixelSize #4\n"
+        "Movies/a.mrc 10000.0 50000.0 5.0\n"
+    )
+    assert read_micrographs_star(star, tmp_path) == (["Movies/a.mrc"], 1.0)
+
+
+def test_coordinate_files_are_named_after_their_micrographs_without_relions_picking_suffixes(tmp_path):
+    for path in ("Movies/a_manualpick.star", "Movies/b_autopick.star", "c.star", "d_pick.star"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    assert sorted(coordinate_files(tmp_path)) == ["a", "b", "c", "d"]

@@ -19,7 +19,7 @@ import yaml
 from PIL import Image
 
 from drpnet import checkpoint
-from drpnet.io import read_coordinates
+from drpnet.io import read_coordinates, write_coordinates, write_mrc
 from drpnet.pick import CANDIDATE_FRACTION
 from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import REPO, picked
@@ -140,6 +140,21 @@ def test_a_truth_folder_that_does_not_exist_is_reported(tmp_path):
     config["datasets"]["real"]["truth"] = str(tmp_path / "no_such_folder")
     code, output = run_snakemake(tmp_path, config, "-n")
     assert code != 0 and f"truth folder {tmp_path / 'no_such_folder'} does not exist" in output
+
+
+def test_truth_files_named_by_relion_picking_jobs_are_matched_and_unmatched_ones_reported(tmp_path):
+    mics, truth = tmp_path / "mics", tmp_path / "ManualPick" / "job004" / "Movies"
+    mics.mkdir()
+    truth.mkdir(parents=True)
+    write_mrc(mics / "a.mrc", np.zeros((256, 256), np.float32), (1.0, 1.0))
+    write_coordinates(truth / "a_manualpick.star", pd.DataFrame({"x": [10.0], "y": [20.0], "score": 1.0}))
+    dataset = {"micrographs": str(mics), "pixel_size": 1.0, "diameter_px": 100, "truth": str(tmp_path / "ManualPick")}
+    code, output = run_snakemake(tmp_path, {"datasets": {"real": dataset}}, "-n")
+    assert code == 0 and re.search(r"evaluate\s+1", output), output[-2000:]
+    (truth / "a_manualpick.star").rename(truth / "other_manualpick.star")
+    code, output = run_snakemake(tmp_path, {"datasets": {"real": dataset}}, "-n")
+    assert code == 0 and not re.search(r"evaluate\s+1", output), output[-2000:]
+    assert "none of the 1 STAR files in truth folder" in output and "e.g. other_manualpick.star" in output
 
 
 def test_missing_micrographs_are_reported(tmp_path):
@@ -426,6 +441,24 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
         f"at peak threshold {summary['threshold']:.3f}, in results/real/"
     ) in output
     assert "--coord_dir results/real/coordinates/ --coord_suffix _autopick.star --extract" in output
+
+
+@pytest.mark.slow
+def test_a_micrograph_missing_from_a_relion_star_is_skipped_and_reported(tmp_path):
+    write_micrographs(tmp_path / "Movies", 2)
+    names = ["Movies/m000.mrc", "Movies/m001.mrc", "Movies/gone.mrc"]
+    optics = pd.DataFrame({"rlnOpticsGroup": [1], "rlnMicrographPixelSize": [1.5]})
+    micrographs = pd.DataFrame({"rlnMicrographName": names, "rlnOpticsGroup": 1})
+    starfile.write({"optics": optics, "micrographs": micrographs}, tmp_path / "micrographs.star")
+    dataset = {"micrographs": "micrographs.star", "relion_project": ".", "diameter_angstrom": 120.0}
+    code, output = run_snakemake(tmp_path, {"datasets": {"session": dataset}, "report": {"overlays": 0}})
+    assert code == 0, output[-2000:]
+    results = tmp_path / "results" / "session"
+    rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
+    assert rejected["micrograph"].tolist() == ["Movies/gone.mrc"]
+    assert "1 micrographs of micrographs.star are missing and skipped, the first Movies/gone.mrc" in output
+    assert starfile.read(results / "autopick.star")["rlnMicrographName"].tolist() == names[:2]
+    assert "2 micrographs picked, 1 rejected" in output
 
 
 @pytest.mark.slow

@@ -10,14 +10,11 @@ second agrees with, recall the share of the second that the first finds, F1 thei
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from drpnet.commands._options import add_diameter_px
 from drpnet.io import InputError, micrograph_name
-from drpnet.relion import COORDINATE_SUFFIX
+from drpnet.relion import coordinate_files
 from drpnet.report import evaluate_picks
-
-AUTOPICK = COORDINATE_SUFFIX.removesuffix(".star")
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -50,20 +47,14 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", default=None, help="PNG of the precision-recall curves to write")
 
 
-def _star_files(folder: str) -> dict[str, Path]:
-    """Micrograph name -> coordinate STAR, in the folder and below it (drpnet pick's ``coordinates/`` mirrors the
-    micrographs' paths), with RELION's ``_autopick`` taken off the name."""
-    return {path.stem.removesuffix(AUTOPICK): path for path in sorted(Path(folder).rglob("*.star"))}
-
-
 def main(args: argparse.Namespace) -> None:
-    picks, truth = _star_files(args.picks), _star_files(args.truth)
+    picks, truth = coordinate_files(args.picks), coordinate_files(args.truth)
     names = sorted(set(picks) & set(truth))
     if not names:
         raise InputError(args.picks, f"no micrograph has both picks here and truth in {args.truth}")
     candidates = None
     if args.candidates is not None:
-        candidates = {name: path for name, path in _star_files(args.candidates).items() if name in names}
+        candidates = {name: path for name, path in coordinate_files(args.candidates).items() if name in names}
     micrographs = None
     if args.truth_margin > 0:
         micrographs = {micrograph_name(path): path for path in args.micrographs or []}

@@ -1,15 +1,17 @@
 # Datasets, micrographs, batches, resources and targets from the validated config; helpers shared by the rules
 # (models.smk: which models pick and what training reads; datasets.smk: labelled and simulated datasets).
+import functools
 import glob
 import math
 import os
+import sys
 
 from snakemake.utils import validate
 
 from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, micrograph_shape
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
-from drpnet.relion import default_project, read_micrographs_star
+from drpnet.relion import coordinate_files, default_project, read_micrographs_star
 from drpnet.summary import run_summary
 
 
@@ -28,6 +30,8 @@ SIMULATED = "results/{dataset}/simulated"
 
 #: Dataset -> (RELION project folder, micrograph name -> rlnMicrographName) for datasets given as a RELION STAR.
 RELION = {}
+#: Dataset -> micrographs its RELION STAR lists that are not there: skipped, and listed in rejected.tsv.
+MISSING = {}
 
 
 def _relion_micrographs(dataset, spec):
@@ -49,8 +53,13 @@ def _relion_micrographs(dataset, spec):
         if key in found:
             raise WorkflowError(f"dataset {dataset!r}: two micrographs in {star} are named {key!r}")
         found[key] = name
-    RELION[dataset] = (project, found)
-    return {key: os.path.normpath(os.path.join(project, name)) for key, name in found.items()}
+    paths = {key: os.path.normpath(os.path.join(project, name)) for key, name in found.items()}
+    MISSING[dataset] = [path for path in paths.values() if not os.path.isfile(path)]
+    if MISSING[dataset]:
+        print(f"drpnet: {dataset}: {len(MISSING[dataset])} micrographs of {star} are missing and skipped, "
+              f"the first {MISSING[dataset][0]} (listed in results/{dataset}/rejected.tsv)", file=sys.stderr)
+    RELION[dataset] = (project, {key: found[key] for key, path in paths.items() if path not in MISSING[dataset]})
+    return {key: path for key, path in paths.items() if path not in MISSING[dataset]}
 
 
 def _list_micrographs(dataset, spec):
@@ -256,6 +265,10 @@ def relion_names(wildcards):
     return RELION.get(wildcards.dataset, (None, {}))[1]
 
 
+def missing_micrographs(wildcards):
+    return MISSING.get(wildcards.dataset, [])
+
+
 def relion_project(wildcards):
     return RELION.get(wildcards.dataset, (None, {}))[0]
 
@@ -299,7 +312,7 @@ def report_targets(dataset):
     targets = expand(
         "results/{dataset}/plots/{plot}.png", dataset=dataset, plot=["score_histogram", "picks_per_micrograph"]
     )
-    if truth_dir(dataset):
+    if dataset_truth(dataset):
         targets += expand(
             "results/{dataset}/{evaluation}/{file}",
             dataset=dataset,

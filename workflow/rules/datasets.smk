@@ -9,15 +9,34 @@ def truth_dir(dataset):
     return spec.get("truth")
 
 
+@functools.cache
+def _labelled(dataset):
+    """Micrograph name -> its true coordinate file, for a real dataset's truth folder (RELION's picking suffixes and
+    subfolders understood); says so once when the folder's files match none of the dataset's micrographs."""
+    folder = truth_dir(dataset)
+    if not os.path.isdir(folder):
+        raise WorkflowError(f"dataset {dataset!r}: truth folder {folder} does not exist")
+    available = coordinate_files(folder)
+    files = {name: str(available[name]) for name in MICROGRAPHS[dataset] if name in available}
+    if not files:
+        example = f", e.g. {next(iter(available.values())).name}" if available else ""
+        print(f"drpnet: {dataset}: none of the {len(available)} STAR files in truth folder {folder} is named after a "
+              f"micrograph of the dataset{example}: nothing is scored", file=sys.stderr)
+    return files
+
+
+def dataset_truth(dataset):
+    """Micrograph name -> true coordinate file of a dataset; a real dataset may label only some, or none."""
+    folder = truth_dir(dataset)
+    if folder is None:
+        return {}
+    if "simulate" in config["datasets"][dataset]:
+        return {name: f"{folder}/{name}.star" for name in MICROGRAPHS[dataset]}
+    return _labelled(dataset)
+
+
 def truth_files(wildcards):
-    """True coordinate files of a dataset's micrographs; a real dataset may label only some."""
-    folder = truth_dir(wildcards.dataset)
-    if folder is not None and "simulate" not in dataset_spec(wildcards) and not os.path.isdir(folder):
-        raise WorkflowError(f"dataset {wildcards.dataset!r}: truth folder {folder} does not exist")
-    files = {name: f"{folder}/{name}.star" for name in MICROGRAPHS[wildcards.dataset]}
-    if "simulate" in dataset_spec(wildcards):
-        return files
-    return {name: path for name, path in files.items() if os.path.isfile(path)}
+    return dataset_truth(wildcards.dataset)
 
 
 def evaluated_micrographs(wildcards):

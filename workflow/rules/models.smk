@@ -8,6 +8,9 @@ def trained_here(name):
         return False
     if truth_dir(name) is None:
         raise WorkflowError(f"model {name!r} names a dataset without truth: nothing to train on")
+    if not dataset_truth(name):
+        folder = truth_dir(name)
+        raise WorkflowError(f"model {name!r}: no file in {folder} is named after its micrographs: nothing to train on")
     return True
 
 

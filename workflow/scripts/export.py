@@ -3,6 +3,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from drpnet.export import export_dataset
 from drpnet.io import micrograph_shape, write_table
 from drpnet.logs import log_to
@@ -25,7 +27,8 @@ export_dataset(
     project=snakemake.params.relion_project,
     shapes={name: micrograph_shape(path) for name, path in micrographs.items()} if snakemake.params.box_size else None,
 )
-rejected = read_rejected(inputs.summaries)
+missing = pd.DataFrame({"micrograph": snakemake.params.missing, "reason": "listed in the STAR, not found"})
+rejected = pd.concat([missing, read_rejected(inputs.summaries)], ignore_index=True)
 write_table(outputs.rejected, rejected)
 thresholds = inputs.thresholds[0] if inputs.thresholds else None
 model_threshold = json.loads(Path(inputs.summaries[0]).read_text())["threshold"]
