@@ -4,11 +4,12 @@ labels and simulated ones with their true centres."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from drpnet.io import read_coordinates, read_micrograph
+from drpnet.io import InputError, read_coordinates, read_micrograph
 from drpnet.preprocess import PreprocessSettings, preprocess
 from drpnet.simulate import random_settings, simulate_micrograph
 
@@ -72,10 +73,25 @@ def labelled_example(
     light_particles: bool = False,
 ) -> Example:
     """Preprocess a labelled micrograph and bring its labels to the working frame."""
-    working, scale = preprocess(read_micrograph(micrograph), diameter_px, settings, light_particles)
-    centres = read_coordinates(coordinates)[["x", "y"]].to_numpy(float) / np.asarray(scale)
+    image = read_micrograph(micrograph)
+    labels = read_coordinates(coordinates)[["x", "y"]].to_numpy(float)
+    inside = (labels >= 0).all(axis=1) & (labels[:, 0] < image.shape[1]) & (labels[:, 1] < image.shape[0])
+    if len(labels) and not inside.any():
+        raise InputError(
+            coordinates,
+            f"has {len(labels)} centres and none inside its {image.shape[1]}x{image.shape[0]} px micrograph "
+            f"{micrograph}: another micrograph's, or in binned pixels?",
+        )
+    working, scale = preprocess(image, diameter_px, settings, light_particles)
+    centres = labels / np.asarray(scale)
     box = labelled_box(centres, working.shape, settings.working_radius)
     return Example(str(micrograph), working, centres, box, "real")
+
+
+def require_labels(examples: Sequence[Example], sources: str | os.PathLike[str]) -> None:
+    """Refuse to train on labelled micrographs that hold no label at all (``sources``: where the labels came from)."""
+    if examples and not any(len(example.centres) for example in examples):
+        raise InputError(sources, f"the label files of all {len(examples)} micrographs are empty: nothing to train on")
 
 
 def simulated_examples(

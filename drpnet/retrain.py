@@ -19,7 +19,14 @@ import pandas as pd
 from drpnet import checkpoint
 from drpnet.detect import choose_device
 from drpnet.evaluate import Matches, match_dataset
-from drpnet.examples import MATCH_RADIUS, Example, labelled_box, labelled_example, with_simulations
+from drpnet.examples import (
+    MATCH_RADIUS,
+    Example,
+    labelled_box,
+    labelled_example,
+    require_labels,
+    with_simulations,
+)
 from drpnet.io import (
     PathLike,
     atomic_path,
@@ -153,6 +160,7 @@ def train_detector_files(
     set_threads(threads)
     preprocess_settings = PreprocessSettings()
     train, held = split_examples(targets, validation, preprocess_settings.working_radius, settings.seed)
+    require_labels(train + held, Path(next(iter(targets.values()))[1]).parent)
     description = _description(train, held)
     train, held = with_simulations(
         train, held, settings.simulated, settings.simulated_validation, settings.seed, preprocess_settings

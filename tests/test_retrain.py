@@ -12,7 +12,7 @@ import yaml
 from drpnet import checkpoint
 from drpnet.cli import main
 from drpnet.evaluate import score
-from drpnet.io import write_coordinates, write_mrc
+from drpnet.io import read_coordinates, write_coordinates, write_mrc
 from drpnet.retrain import (
     VALIDATION_SHARE,
     best_threshold,
@@ -140,3 +140,27 @@ def test_the_workflow_mixes_in_simulated_micrographs_as_drpnet_train_does(tmp_pa
     assert set(info.training["validation_f1"]) == {"real", "simulated"}
     assert info.training["train_micrographs"] == ["s0"] and info.training["validation_micrographs"] == ["s1"]
     assert "25% of the training crops come from real micrographs" in caplog.text
+
+
+def test_training_without_usable_labels_is_refused_in_one_line_naming_the_labels(tmp_path, capsys):
+    settings = SimulationSettings(shape=(400, 400), pixel_size=1.5, diameter=70.0, n_particles=10, snr=0.5)
+    for index in range(2):
+        write_simulated(
+            str(tmp_path / "mics" / f"m{index}.mrc"), str(tmp_path / "truth" / f"m{index}.star"), index, 4, settings
+        )
+    mics = sorted(str(p) for p in (tmp_path / "mics").glob("*.mrc"))
+    command = ["train", "--micrographs", *mics, "--coordinates", str(tmp_path / "truth"), "--diameter-px", "70"]
+    command += ["--steps", "2", "--detector-out", str(tmp_path / "d.pt")]
+    outside = read_coordinates(tmp_path / "truth" / "m1.star").assign(x=lambda table: table.x + 1000)
+    write_coordinates(tmp_path / "truth" / "m1.star", outside)
+    assert main(command) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"drpnet train: error: {tmp_path / 'truth' / 'm1.star'}: has {len(outside)} centres and none inside its "
+        f"400x400 px micrograph {mics[1]}: another micrograph's, or in binned pixels?"
+    )
+    for index in range(2):
+        write_coordinates(tmp_path / "truth" / f"m{index}.star", outside.iloc[:0])
+    assert main(command) == 2
+    error = f"{tmp_path / 'truth'}: the label files of all 2 micrographs are empty: nothing to train on"
+    assert capsys.readouterr().err.strip() == f"drpnet train: error: {error}"
+    assert not (tmp_path / "d.pt").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 from drpnet.checkpoint import PRETRAINED
 from drpnet.commands._options import add_device, add_diameter_px, add_threads
 from drpnet.detect import choose_device
-from drpnet.examples import labelled_example, with_simulations
+from drpnet.examples import labelled_example, require_labels, with_simulations
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
@@ -134,6 +134,7 @@ def main(args: argparse.Namespace) -> None:
         for name, path in names.items()
         if name not in args.exclude
     }
+    require_labels(list(examples.values()), args.coordinates)
     chosen = VALIDATION_SHARE if args.validation is None else args.validation
     real_train, real_validation = split_labelled(examples, chosen, args.seed) if examples else ([], [])
     description = {
