@@ -40,6 +40,16 @@ def test_every_format_reads_the_same_pixels_with_rows_as_y(tmp_path, image):
         np.testing.assert_array_equal(read, image)
 
 
+@pytest.mark.parametrize("compression", ["lzw", "zlib", "zstd", "packbits", "jpeg"])
+def test_compressed_tiffs_are_read(tmp_path, image, compression):
+    tifffile.imwrite(tmp_path / "a.tif", image[::-1], compression=compression)
+    read = read_micrograph(tmp_path / "a.tif")
+    if compression == "jpeg":  # lossy
+        assert np.corrcoef(read.ravel(), image.ravel())[0, 1] > 0.9
+    else:
+        np.testing.assert_array_equal(read, image)
+
+
 def test_jpg_and_colour_images_are_read_as_grey(tmp_path, image):
     Image.fromarray(np.stack([image] * 3, axis=-1)).save(tmp_path / "c.jpg", quality=95)
     read = read_micrograph(tmp_path / "c.jpg")
