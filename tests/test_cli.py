@@ -281,6 +281,11 @@ def test_bad_micrographs_are_skipped_listed_and_the_rest_picked(tmp_path, datase
         (["--relion-project", "somewhere"], "--relion-project: needs a RELION micrographs STAR"),
         (["--box-size"], "argument --box-size: expected one argument"),
         (["--diameter", "190"], "--diameter: give the unit: --diameter-px"),
+        (["--box", "--box-size", "-1"], "argument --box-size: must be a positive number, got -1"),
+        (["--threads", "0"], "argument --threads: must be 1 or more, got 0"),
+        (["--threads", "two"], "argument --threads: 'two' is not a whole number"),
+        (["--min-distance", "0"], "argument --min-distance: must be a positive number"),
+        (["--edge", "-0.5"], "argument --edge: must be 0 or more, got -0.5"),
     ],
 )
 def test_bad_options_get_one_line_that_names_them(tmp_path, dataset, option, message):

@@ -11,17 +11,48 @@ from drpnet.io import InputError, micrograph_name
 
 def positive_number(text: str) -> float:
     """An option's value that must be a finite number above 0 (a diameter, a pixel size)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text, float)
     if not (0 < value < float("inf")):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
+def non_negative_number(text: str) -> float:
+    """An option's value that must be a finite number of 0 or more (a border, a smoothing)."""
+    value = _number(text, float)
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def count(text: str) -> int:
+    """An option's value that must be a whole number of 0 or more (micrographs, steps)."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def positive_count(text: str) -> int:
+    """An option's value that must be a whole number of 1 or more (threads, micrographs to adapt on)."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def _number(text: str, kind: type) -> float | int:
+    try:
+        return kind(text)
+    except ValueError:
+        kind_name = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {kind_name}") from None
+
+
 def add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads (default: all)")
+    parser.add_argument(
+        "--threads", type=positive_count, default=os.cpu_count() or 1, help="CPU threads (default: all)"
+    )
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,14 @@ import argparse
 
 from drpnet import checkpoint
 from drpnet.adapt import AdaptSettings, adapt_micrographs
-from drpnet.commands._options import add_device, add_diameter_either_unit, add_threads, diameter_in_pixels
+from drpnet.commands._options import (
+    add_device,
+    add_diameter_either_unit,
+    add_threads,
+    diameter_in_pixels,
+    positive_count,
+    positive_number,
+)
 from drpnet.detect import choose_device
 from drpnet.io import micrograph_name
 from drpnet.pick import set_threads
@@ -26,11 +33,19 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="adapted detector checkpoint to write")
     parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector to adapt (default: the shipped one)")
     parser.add_argument(
-        "--max-micrographs", type=int, default=50, help="adapt on at most this many, the first by name (default: 50)"
+        "--max-micrographs",
+        type=positive_count,
+        default=50,
+        help="adapt on at most this many, the first by name (default: 50)",
     )
-    parser.add_argument("--steps", type=int, default=defaults.steps, help=f"training steps (default: {defaults.steps})")
     parser.add_argument(
-        "--learning-rate", type=float, default=defaults.learning_rate, help="peak learning rate (default: %(default)g)"
+        "--steps", type=positive_count, default=defaults.steps, help=f"training steps (default: {defaults.steps})"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=positive_number,
+        default=defaults.learning_rate,
+        help="peak learning rate (default: %(default)g)",
     )
     parser.add_argument(
         "--light-particles", action="store_true", help="particles are brighter than the background (negative stain)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from drpnet.commands._options import positive_number
 from drpnet.stages import crop_file
 
 
@@ -14,7 +15,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("preprocessed", help="micrograph written by drpnet preprocess")
     parser.add_argument("candidates", help="coordinate STAR written by drpnet peaks")
     parser.add_argument(
-        "--pixel-size", type=float, default=1.0, help="input pixel size in Angstrom (as given to preprocess)"
+        "--pixel-size", type=positive_number, default=1.0, help="input pixel size in Angstrom (as given to preprocess)"
     )
     parser.add_argument("--out", required=True, help=".mrcs stack to write")
 

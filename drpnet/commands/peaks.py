@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from drpnet.checkpoint import PRETRAINED
-from drpnet.commands._options import add_diameter, out_path
+from drpnet.commands._options import add_diameter, non_negative_number, out_path, positive_number
 from drpnet.pick import CANDIDATE_FRACTION, PeakSettings
 from drpnet.stages import peaks_file
 
@@ -43,15 +43,18 @@ def add_peak_options(parser: argparse.ArgumentParser, auto: bool = False) -> Non
         )
     parser.add_argument(
         "--min-distance",
-        type=float,
+        type=positive_number,
         default=defaults.min_distance,
         help="smallest distance between picks, in diameters",
     )
     parser.add_argument(
-        "--edge", type=float, default=defaults.edge, help="picks closer to the border are dropped, in diameters"
+        "--edge",
+        type=non_negative_number,
+        default=defaults.edge,
+        help="picks closer to the border are dropped, in diameters",
     )
     parser.add_argument(
-        "--sigma", type=float, default=defaults.sigma, help="smoothing of the centre map, working pixels"
+        "--sigma", type=non_negative_number, default=defaults.sigma, help="smoothing of the centre map, working pixels"
     )
 
 

@@ -23,7 +23,13 @@ from drpnet import checkpoint
 from drpnet.baseline import LoGPicker
 from drpnet.batch import pick_batch
 from drpnet.checkpoint import PRETRAINED
-from drpnet.commands._options import add_device, add_diameter_either_unit, add_threads, diameter_in_pixels
+from drpnet.commands._options import (
+    add_device,
+    add_diameter_either_unit,
+    add_threads,
+    diameter_in_pixels,
+    positive_number,
+)
 from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
@@ -69,7 +75,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="stop at the first bad micrograph instead of skipping it")
     parser.add_argument("--box", action="store_true", help="also write EMAN .box files")
     parser.add_argument(
-        "--box-size", type=float, default=1.5, help="box side for .box files, in diameters (default: 1.5)"
+        "--box-size", type=positive_number, default=1.5, help="box side for .box files, in diameters (default: 1.5)"
     )
     add_peak_options(parser, auto=True)
     add_device(parser)

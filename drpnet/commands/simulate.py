@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from drpnet.commands._options import add_diameter_px
+from drpnet.commands._options import add_diameter_px, count, positive_count, positive_number
 from drpnet.simulate import FAMILIES, SimulationSettings, write_simulated
 
 DEFAULT_DIAMETER_PX = SimulationSettings().diameter / SimulationSettings().pixel_size
@@ -22,19 +22,28 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="writes <out>/micrographs/sim_NNN.mrc and <out>/coordinates/sim_NNN.star"
     )
-    parser.add_argument("--count", type=int, default=3, help="number of micrographs")
+    parser.add_argument("--count", type=positive_count, default=3, help="number of micrographs")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same micrographs")
     parser.add_argument(
-        "--shape", type=int, nargs=2, default=defaults.shape, metavar=("ROWS", "COLUMNS"), help="micrograph size"
+        "--shape",
+        type=positive_count,
+        nargs=2,
+        default=defaults.shape,
+        metavar=("ROWS", "COLUMNS"),
+        help="micrograph size",
     )
-    parser.add_argument("--pixel-size", type=float, default=defaults.pixel_size, help="Angstrom per pixel")
+    parser.add_argument("--pixel-size", type=positive_number, default=defaults.pixel_size, help="Angstrom per pixel")
     add_diameter_px(parser, required=False, of=f"the simulated micrographs (default: {DEFAULT_DIAMETER_PX:g})")
     parser.add_argument(
-        "--particles", type=int, default=defaults.n_particles, help="particles per micrograph (at most)"
+        "--particles", type=count, default=defaults.n_particles, help="particles per micrograph (at most)"
     )
-    parser.add_argument("--defocus", type=float, default=defaults.defocus, help="mean underfocus in micrometres")
-    parser.add_argument("--snr", type=float, default=defaults.snr, help="mean signal-to-noise ratio per pixel")
-    parser.add_argument("--junk", type=int, default=defaults.junk, help="ice contamination blobs per micrograph")
+    parser.add_argument(
+        "--defocus", type=positive_number, default=defaults.defocus, help="mean underfocus in micrometres"
+    )
+    parser.add_argument(
+        "--snr", type=positive_number, default=defaults.snr, help="mean signal-to-noise ratio per pixel"
+    )
+    parser.add_argument("--junk", type=count, default=defaults.junk, help="ice contamination blobs per micrograph")
     parser.add_argument("--carbon", action="store_true", help="cover part of each micrograph with carbon film")
     parser.add_argument(
         "--family",
@@ -44,7 +53,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "membrane protein in a micelle (default: %(default)s)",
     )
     parser.add_argument(
-        "--aggregates", type=int, default=defaults.aggregates, help="unlabelled clumps of particles per micrograph"
+        "--aggregates", type=count, default=defaults.aggregates, help="unlabelled clumps of particles per micrograph"
     )
 
 

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from drpnet.checkpoint import PRETRAINED
-from drpnet.commands._options import add_device, add_diameter_px, add_threads
+from drpnet.commands._options import add_device, add_diameter_px, add_threads, count, positive_count, positive_number
 from drpnet.detect import choose_device
 from drpnet.examples import labelled_example, require_labels, with_simulations
 from drpnet.io import InputError, micrograph_name, write_table
@@ -47,10 +47,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--exclude", nargs="*", default=[], help="names of labelled micrographs never used (a test set)"
     )
     parser.add_argument(
-        "--simulated", type=int, default=0, help="simulated training micrographs, mixed in (default: none)"
+        "--simulated", type=count, default=0, help="simulated training micrographs, mixed in (default: none)"
     )
     parser.add_argument(
-        "--simulated-validation", type=int, default=0, help="simulated validation micrographs (default: none)"
+        "--simulated-validation", type=count, default=0, help="simulated validation micrographs (default: none)"
     )
     parser.add_argument(
         "--architecture",
@@ -58,12 +58,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=detector.architecture,
         help="detector network: U-Net, or the published FCRN",
     )
-    parser.add_argument("--steps", type=int, default=detector.steps, help="detector training steps")
+    parser.add_argument("--steps", type=positive_count, default=detector.steps, help="detector training steps")
     parser.add_argument(
-        "--classifier-steps", type=int, default=classifier.steps, help="classifier training steps (0: no classifier)"
+        "--classifier-steps", type=count, default=classifier.steps, help="classifier training steps (0: no classifier)"
     )
     parser.add_argument(
-        "--patience", type=int, default=detector.patience, help="stop after this many validations without a better F1"
+        "--patience", type=count, default=detector.patience, help="stop after this many validations without a better F1"
     )
     parser.add_argument(
         "--budget-minutes",
@@ -79,7 +79,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "(default: in proportion to their area against the simulated ones)",
     )
     parser.add_argument(
-        "--learning-rate", type=float, default=detector.learning_rate, help="detector's peak learning rate"
+        "--learning-rate", type=positive_number, default=detector.learning_rate, help="detector's peak learning rate"
     )
     parser.add_argument(
         "--match-radius",
