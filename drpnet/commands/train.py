@@ -21,6 +21,7 @@ from drpnet.examples import labelled_example, require_labels, with_simulations
 from drpnet.io import InputError, micrograph_name, write_table
 from drpnet.pick import set_threads
 from drpnet.preprocess import PreprocessSettings
+from drpnet.relion import coordinate_files
 from drpnet.retrain import VALIDATION_SHARE, split_labelled
 from drpnet.train import DetectorTraining, train_detector
 from drpnet.train_classifier import ClassifierTraining, train_classifier
@@ -33,7 +34,12 @@ NO_INITIAL = "none"
 def add_args(parser: argparse.ArgumentParser) -> None:
     detector, classifier = DetectorTraining(), ClassifierTraining()
     parser.add_argument("--micrographs", nargs="*", default=[], help="labelled micrographs")
-    parser.add_argument("--coordinates", default=None, help="directory of <name>.star true coordinates")
+    parser.add_argument(
+        "--coordinates",
+        default=None,
+        help="folder of true coordinate STARs named after the micrographs (<name>.star, or RELION's "
+        "<name>_manualpick.star; subfolders searched)",
+    )
     add_diameter_px(parser, required=False, of="the labelled micrographs")
     parser.add_argument("--light-particles", action="store_true", help="particles are brighter than the background")
     parser.add_argument(
@@ -127,10 +133,12 @@ def main(args: argparse.Namespace) -> None:
     unknown = sorted(set((args.validation or []) + args.exclude) - set(names))
     if unknown:
         raise InputError("--validation/--exclude", f"name micrographs not given: {unknown}")
+    labels = coordinate_files(args.coordinates) if names else {}
+    unlabelled = sorted(set(names) - set(labels) - set(args.exclude))
+    if unlabelled:
+        raise InputError(args.coordinates, f"holds no coordinate STAR named after {', '.join(unlabelled[:3])}")
     examples = {
-        name: labelled_example(
-            path, Path(args.coordinates) / f"{name}.star", args.diameter_px, settings, args.light_particles
-        )
+        name: labelled_example(path, labels[name], args.diameter_px, settings, args.light_particles)
         for name, path in names.items()
         if name not in args.exclude
     }
