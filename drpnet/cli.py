@@ -84,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, DeviceError) as error:
         print(f"drpnet {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a full disk, a folder gone: no traceback, the file and the reason
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"drpnet {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"drpnet {args.command}: stopped (Ctrl-C); what it wrote may be incomplete", file=sys.stderr)
+        return 130
     return 0
 
 

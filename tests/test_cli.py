@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from PIL import Image
 from drpnet import checkpoint
 from drpnet.cli import build_parser, main
 from drpnet.io import micrograph_shape, read_coordinates, write_coordinates, write_mrc, write_table
+from drpnet.outdir import LOCK
 from drpnet.simulate import SimulationSettings, write_simulated
 from tests.conftest import picked
 
@@ -400,3 +403,49 @@ def test_a_relion_star_with_a_missing_micrograph_picks_the_rest_and_an_empty_one
     capsys.readouterr()
     assert main([*command, "--out", str(tmp_path / "empty")]) == 2
     assert capsys.readouterr().err.strip().endswith("micrographs.star: lists no micrographs")
+
+
+def pick_log(micrographs: list[Path], out: Path, *extra: str) -> int:
+    """``drpnet pick`` with the fast LoG picker (what is tested here is the output folder, not the picks)."""
+    return main(["pick", *map(str, micrographs), "--diameter-px", "70", "--model", "log", "--out", str(out), *extra])
+
+
+def test_a_reused_out_keeps_only_the_last_runs_picks(dataset, tmp_path, capsys):
+    mics = [dataset / "mics" / "m0.mrc", dataset / "mics" / "m1.mrc"]
+    out = tmp_path / "out"
+    assert pick_log(mics, out, "--box") == 0
+    assert pick_log(mics[:1], out) == 0
+    assert [p.name for p in (out / "coordinates").rglob("*") if p.is_file()] == ["m0_autopick.star"]
+    assert starfile.read(out / "autopick.star")["rlnMicrographName"].tolist() == [str(mics[0])]
+    assert "removed 3 files of an earlier run" in capsys.readouterr().err  # m1's STAR, both .box files
+    (out / "coordinates" / "notes.txt").write_text("mine")
+    assert pick_log(mics, out) == 2
+    assert "holds files drpnet did not write (notes.txt): give another --out" in capsys.readouterr().err
+
+
+def test_an_out_in_use_by_another_run_is_refused_and_a_stale_lock_taken_over(dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK).write_text(f"{socket.gethostname()} {os.getpid()}\n")  # a live process holds it
+    assert pick_log([dataset / "mics" / "m0.mrc"], out) == 2
+    assert f"is in use by another drpnet pick (process {os.getpid()})" in capsys.readouterr().err
+    assert not (out / "picks.tsv.gz").exists()
+    (out / LOCK).write_text(f"{socket.gethostname()} 4194304\n")  # above any pid: a run that was killed
+    assert pick_log([dataset / "mics" / "m0.mrc"], out) == 0
+    assert (out / "picks.tsv.gz").exists() and not (out / LOCK).exists()
+
+
+def test_an_out_that_cannot_be_made_is_refused_before_picking(dataset, capsys):
+    assert pick_log([dataset / "mics" / "m0.mrc"], Path("/proc/drpnet-out")) == 2
+    assert capsys.readouterr().err.strip() == (
+        "drpnet pick: error: /proc/drpnet-out: cannot be written (No such file or directory): give another --out"
+    )
+
+
+def test_a_micrograph_whose_coordinate_file_name_is_too_long_is_skipped_and_reported(dataset, tmp_path):
+    long = tmp_path / ("m" * 246 + ".mrc")  # 250 bytes; its coordinate file's name 260
+    long.write_bytes((dataset / "mics" / "m0.mrc").read_bytes())
+    assert pick_log([dataset / "mics" / "m1.mrc", long], tmp_path / "out") == 0
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.tsv", sep="\t")
+    assert rejected["micrograph"].tolist() == [str(long)] and "name is too long" in rejected["reason"].iloc[0]
+    assert len(picked(tmp_path / "out", dataset / "mics" / "m1.mrc")) > 0

@@ -19,6 +19,8 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from drpnet import checkpoint
 from drpnet.baseline import LoGPicker
 from drpnet.batch import pick_batch
@@ -34,9 +36,10 @@ from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
 from drpnet.operating import batches_operating_point
+from drpnet.outdir import NAME_MAX, claimed
 from drpnet.pick import Picker
-from drpnet.relion import default_project, read_micrographs_star
-from drpnet.selection import select_batch, write_picks
+from drpnet.relion import coordinate_path, default_project, read_micrographs_star
+from drpnet.selection import REJECTED_COLUMNS, select_batch, write_picks
 from drpnet.shipped import NO_CLASSIFIER
 
 
@@ -106,6 +109,28 @@ def main(args: argparse.Namespace) -> None:
         other = micrographs.setdefault(micrograph_name(source), source)
         if other != source:
             raise InputError(source, f"has the same name as {other}: their picks would overwrite each other")
+    with claimed(out) as claim:
+        pick_into(out, args, micrographs, project, diameter)
+        if removed := claim.clear_earlier():
+            print(f"drpnet pick: removed {removed} files of an earlier run from {out}/", file=sys.stderr)
+
+
+def too_long(micrographs: dict[str, str]) -> pd.DataFrame:
+    """The micrographs whose coordinate file's name the file system cannot hold (``micrograph``, ``reason``)."""
+    rows = [
+        {"micrograph": source, "reason": f"its name is too long for a coordinate file (over {NAME_MAX} bytes)"}
+        for source in micrographs.values()
+        if len(os.fsencode(Path(coordinate_path(source)).name)) > NAME_MAX
+    ]
+    return pd.DataFrame(rows, columns=REJECTED_COLUMNS)
+
+
+def pick_into(
+    out: Path, args: argparse.Namespace, micrographs: dict[str, str], project: str | None, diameter: float
+) -> None:
+    """Pick ``micrographs`` (name -> path as given, relative to ``project`` if any) and write every output."""
+    unwritable = too_long(micrographs)
+    micrographs = {name: source for name, source in micrographs.items() if source not in set(unwritable.micrograph)}
     picker: Picker | LoGPicker
     given = None if args.threshold == AUTO else args.threshold
     if args.model == "log":
@@ -129,7 +154,6 @@ def main(args: argparse.Namespace) -> None:
     threshold, record = None, {}
     if auto:
         threshold, record = batches_operating_point([batch])
-        out.mkdir(parents=True, exist_ok=True)
         (out / "operating_point.json").write_text(json.dumps({"threshold": threshold, **record}, indent=1) + "\n")
         print(f"drpnet pick: peak threshold {threshold:.3f} ({record['rule']})", file=sys.stderr)
     picks = select_batch(batch, threshold, signal_floor=record.get("signal_floor", 0.0))
@@ -138,6 +162,7 @@ def main(args: argparse.Namespace) -> None:
     picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them
     shapes = {name: micrograph_shape(path) for name, path in batch.picked.items()} if box_size else None
     export_dataset(out, picked, picks, box_size=box_size, project=project, shapes=shapes)
+    batch.rejected = pd.concat([unwritable, batch.rejected], ignore_index=True)
     write_table(out / "rejected.tsv", batch.rejected)
     rejected = len(batch.rejected)
     skipped = f", {rejected} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""
