@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import starfile
 
 from drpnet.io import InputError, PathLike
+from drpnet.outdir import NAME_MAX
 
 #: What RELION's AutoPick job appends to a micrograph's name for its coordinate file.
 COORDINATE_SUFFIX = "_autopick.star"
@@ -98,3 +100,17 @@ def _pixel_size(optics: pd.DataFrame | None, micrographs: pd.DataFrame) -> float
     else:
         sizes = set()
     return sizes.pop() if len(sizes) == 1 else None
+
+
+def unwritable(sources: Iterable[str]) -> pd.DataFrame:
+    """The micrographs whose picks cannot be written where RELION reads them (``micrograph``, ``reason``): a name too
+    long for a coordinate file, or a path with white space, which RELION's STAR files cannot hold."""
+    rows = []
+    for source in sources:
+        if len(os.fsencode(Path(coordinate_path(source)).name)) > NAME_MAX:
+            rows.append(
+                {"micrograph": source, "reason": f"name too long for a coordinate file (over {NAME_MAX} bytes)"}
+            )
+        elif any(character.isspace() for character in source):
+            rows.append({"micrograph": source, "reason": "white space in its path, which RELION's STARs cannot hold"})
+    return pd.DataFrame(rows, columns=["micrograph", "reason"])

@@ -442,10 +442,13 @@ def test_an_out_that_cannot_be_made_is_refused_before_picking(dataset, capsys):
     )
 
 
-def test_a_micrograph_whose_coordinate_file_name_is_too_long_is_skipped_and_reported(dataset, tmp_path):
+def test_micrographs_whose_names_relion_cannot_read_back_are_skipped_and_reported(dataset, tmp_path):
     long = tmp_path / ("m" * 246 + ".mrc")  # 250 bytes; its coordinate file's name 260
-    long.write_bytes((dataset / "mics" / "m0.mrc").read_bytes())
-    assert pick_log([dataset / "mics" / "m1.mrc", long], tmp_path / "out") == 0
+    spaced = tmp_path / "m 2.mrc"  # RELION's STAR files cannot hold the name
+    for path in (long, spaced):
+        path.write_bytes((dataset / "mics" / "m0.mrc").read_bytes())
+    assert pick_log([dataset / "mics" / "m1.mrc", long, spaced], tmp_path / "out") == 0
     rejected = pd.read_csv(tmp_path / "out" / "rejected.tsv", sep="\t")
-    assert rejected["micrograph"].tolist() == [str(long)] and "name is too long" in rejected["reason"].iloc[0]
+    assert rejected["micrograph"].tolist() == [str(long), str(spaced)]
+    assert "name too long" in rejected["reason"].iloc[0] and "white space" in rejected["reason"].iloc[1]
     assert len(picked(tmp_path / "out", dataset / "mics" / "m1.mrc")) > 0

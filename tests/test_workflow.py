@@ -456,7 +456,7 @@ def test_a_micrograph_missing_from_a_relion_star_is_skipped_and_reported(tmp_pat
     results = tmp_path / "results" / "session"
     rejected = pd.read_csv(results / "rejected.tsv", sep="\t")
     assert rejected["micrograph"].tolist() == ["Movies/gone.mrc"]
-    assert "1 micrographs of micrographs.star are missing and skipped, the first Movies/gone.mrc" in output
+    assert "1 micrographs skipped, the first Movies/gone.mrc: listed in micrographs.star, not found" in output
     assert starfile.read(results / "autopick.star")["rlnMicrographName"].tolist() == names[:2]
     assert "2 micrographs picked, 1 rejected" in output
 

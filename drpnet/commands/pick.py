@@ -36,10 +36,10 @@ from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
 from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
 from drpnet.operating import batches_operating_point
-from drpnet.outdir import NAME_MAX, claimed
+from drpnet.outdir import claimed
 from drpnet.pick import Picker
-from drpnet.relion import coordinate_path, default_project, read_micrographs_star
-from drpnet.selection import REJECTED_COLUMNS, select_batch, write_picks
+from drpnet.relion import default_project, read_micrographs_star, unwritable
+from drpnet.selection import select_batch, write_picks
 from drpnet.shipped import NO_CLASSIFIER
 
 
@@ -115,22 +115,12 @@ def main(args: argparse.Namespace) -> None:
             print(f"drpnet pick: removed {removed} files of an earlier run from {out}/", file=sys.stderr)
 
 
-def too_long(micrographs: dict[str, str]) -> pd.DataFrame:
-    """The micrographs whose coordinate file's name the file system cannot hold (``micrograph``, ``reason``)."""
-    rows = [
-        {"micrograph": source, "reason": f"its name is too long for a coordinate file (over {NAME_MAX} bytes)"}
-        for source in micrographs.values()
-        if len(os.fsencode(Path(coordinate_path(source)).name)) > NAME_MAX
-    ]
-    return pd.DataFrame(rows, columns=REJECTED_COLUMNS)
-
-
 def pick_into(
     out: Path, args: argparse.Namespace, micrographs: dict[str, str], project: str | None, diameter: float
 ) -> None:
     """Pick ``micrographs`` (name -> path as given, relative to ``project`` if any) and write every output."""
-    unwritable = too_long(micrographs)
-    micrographs = {name: source for name, source in micrographs.items() if source not in set(unwritable.micrograph)}
+    unusable = unwritable(micrographs.values())
+    micrographs = {name: source for name, source in micrographs.items() if source not in set(unusable.micrograph)}
     picker: Picker | LoGPicker
     given = None if args.threshold == AUTO else args.threshold
     if args.model == "log":
@@ -162,7 +152,7 @@ def pick_into(
     picked = {name: micrographs[name] for name in batch.picked}  # as RELION names them
     shapes = {name: micrograph_shape(path) for name, path in batch.picked.items()} if box_size else None
     export_dataset(out, picked, picks, box_size=box_size, project=project, shapes=shapes)
-    batch.rejected = pd.concat([unwritable, batch.rejected], ignore_index=True)
+    batch.rejected = pd.concat([unusable, batch.rejected], ignore_index=True)
     write_table(out / "rejected.tsv", batch.rejected)
     rejected = len(batch.rejected)
     skipped = f", {rejected} rejected (listed in {out / 'rejected.tsv'})" if rejected else ""

@@ -11,7 +11,7 @@ from snakemake.utils import validate
 from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, micrograph_shape
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
-from drpnet.relion import coordinate_files, default_project, read_micrographs_star
+from drpnet.relion import coordinate_files, default_project, read_micrographs_star, unwritable
 from drpnet.summary import run_summary
 
 
@@ -30,8 +30,20 @@ SIMULATED = "results/{dataset}/simulated"
 
 #: Dataset -> (RELION project folder, micrograph name -> rlnMicrographName) for datasets given as a RELION STAR.
 RELION = {}
-#: Dataset -> micrographs its RELION STAR lists that are not there: skipped, and listed in rejected.tsv.
-MISSING = {}
+#: Dataset -> micrographs skipped before picking (listed in a RELION STAR but not there, or with a name RELION
+#: cannot read back), each {"micrograph": path, "reason": why}; export lists them in rejected.tsv.
+SKIPPED = {}
+
+
+def _skip(dataset, paths, rows):
+    """``paths`` (name -> path) without the ``rows`` skipped; records and reports those."""
+    if not rows:
+        return paths
+    SKIPPED.setdefault(dataset, []).extend(rows)
+    print(f"drpnet: {dataset}: {len(rows)} micrographs skipped, the first {rows[0]['micrograph']}: "
+          f"{rows[0]['reason']} (all in results/{dataset}/rejected.tsv)", file=sys.stderr)
+    gone = {row["micrograph"] for row in rows}
+    return {name: path for name, path in paths.items() if path not in gone}
 
 
 def _relion_micrographs(dataset, spec):
@@ -54,12 +66,10 @@ def _relion_micrographs(dataset, spec):
             raise WorkflowError(f"dataset {dataset!r}: two micrographs in {star} are named {key!r}")
         found[key] = name
     paths = {key: os.path.normpath(os.path.join(project, name)) for key, name in found.items()}
-    MISSING[dataset] = [path for path in paths.values() if not os.path.isfile(path)]
-    if MISSING[dataset]:
-        print(f"drpnet: {dataset}: {len(MISSING[dataset])} micrographs of {star} are missing and skipped, "
-              f"the first {MISSING[dataset][0]} (listed in results/{dataset}/rejected.tsv)", file=sys.stderr)
-    RELION[dataset] = (project, {key: found[key] for key, path in paths.items() if path not in MISSING[dataset]})
-    return {key: path for key, path in paths.items() if path not in MISSING[dataset]}
+    missing = [path for path in paths.values() if not os.path.isfile(path)]
+    paths = _skip(dataset, paths, [{"micrograph": path, "reason": f"listed in {star}, not found"} for path in missing])
+    RELION[dataset] = (project, {key: found[key] for key in paths})
+    return paths
 
 
 def _list_micrographs(dataset, spec):
@@ -87,7 +97,13 @@ def _list_micrographs(dataset, spec):
     return found
 
 
-MICROGRAPHS = {dataset: _list_micrographs(dataset, spec) for dataset, spec in config["datasets"].items()}
+def _readable_micrographs(dataset, spec):
+    """:func:`_list_micrographs` without those whose names RELION could not read back."""
+    paths = _list_micrographs(dataset, spec)
+    return _skip(dataset, paths, unwritable(paths.values()).to_dict("records"))
+
+
+MICROGRAPHS = {dataset: _readable_micrographs(dataset, spec) for dataset, spec in config["datasets"].items()}
 
 
 def manifest_path(dataset):
@@ -265,8 +281,8 @@ def relion_names(wildcards):
     return RELION.get(wildcards.dataset, (None, {}))[1]
 
 
-def missing_micrographs(wildcards):
-    return MISSING.get(wildcards.dataset, [])
+def skipped_micrographs(wildcards):
+    return SKIPPED.get(wildcards.dataset, [])
 
 
 def relion_project(wildcards):

@@ -82,7 +82,7 @@ rule export:
         box_size=box_size_px,
         relion_names=relion_names,
         relion_project=relion_project,
-        missing=missing_micrographs,
+        skipped=skipped_micrographs,
     localrule: True
     conda:
         "../../envs/drpnet.yaml"

@@ -8,7 +8,7 @@ import pandas as pd
 from drpnet.export import export_dataset
 from drpnet.io import micrograph_shape, write_table
 from drpnet.logs import log_to
-from drpnet.selection import chosen, read_picks, read_rejected
+from drpnet.selection import REJECTED_COLUMNS, chosen, read_picks, read_rejected
 from drpnet.summary import write_summary
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ export_dataset(
     project=snakemake.params.relion_project,
     shapes={name: micrograph_shape(path) for name, path in micrographs.items()} if snakemake.params.box_size else None,
 )
-missing = pd.DataFrame({"micrograph": snakemake.params.missing, "reason": "listed in the STAR, not found"})
-rejected = pd.concat([missing, read_rejected(inputs.summaries)], ignore_index=True)
+skipped = pd.DataFrame(snakemake.params.skipped, columns=REJECTED_COLUMNS)  # before picking
+rejected = pd.concat([skipped, read_rejected(inputs.summaries)], ignore_index=True)
 write_table(outputs.rejected, rejected)
 thresholds = inputs.thresholds[0] if inputs.thresholds else None
 model_threshold = json.loads(Path(inputs.summaries[0]).read_text())["threshold"]
