@@ -1,7 +1,12 @@
 # drpnet: pick particles in cryo-EM micrographs with DRPnet. See README.md; settings in config/config.yaml.
 from snakemake.utils import min_version
 
+from drpnet.configfile import yaml_problem
+
 min_version("8.20")
+
+if problem := yaml_problem("config/config.yaml"):  # Snakemake's own message names neither file nor line
+    raise WorkflowError(f"config: {problem}")
 
 
 configfile: "config/config.yaml"

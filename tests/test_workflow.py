@@ -132,6 +132,17 @@ def test_a_diameter_without_its_unit_is_refused_with_the_keys_that_name_one(tmp_
     assert "datasets: tiny: diameter: give the unit: diameter_angstrom, or diameter_px" in output, output[-2000:]
 
 
+def test_a_config_indented_with_a_tab_is_refused_with_its_file_and_line(tmp_path):
+    run_snakemake(tmp_path, demo_config(), "-n")  # writes config/config.yaml; then a tab goes in
+    config = tmp_path / "config" / "config.yaml"
+    config.write_text(config.read_text().replace("  tiny:", "\ttiny:", 1))
+    process = subprocess.run([*SNAKEMAKE, "--directory", str(tmp_path), "-n"], capture_output=True, text=True)
+    assert process.returncode != 0
+    output = process.stdout + process.stderr
+    assert "config/config.yaml, line 2, column 1: found character '\\t'" in output, output[-2000:]
+    assert "(YAML indents with spaces, never tabs)" in output
+
+
 def test_a_truth_folder_that_does_not_exist_is_reported(tmp_path):
     mics = tmp_path / "mics"
     mics.mkdir()
