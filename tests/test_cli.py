@@ -452,3 +452,26 @@ def test_micrographs_whose_names_relion_cannot_read_back_are_skipped_and_reporte
     assert rejected["micrograph"].tolist() == [str(long), str(spaced)]
     assert "name too long" in rejected["reason"].iloc[0] and "white space" in rejected["reason"].iloc[1]
     assert len(picked(tmp_path / "out", dataset / "mics" / "m1.mrc")) > 0
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "line"),
+    [
+        (
+            OSError(28, "No space left on device", "out/picks.tsv.gz"),
+            2,
+            "error: out/picks.tsv.gz: No space left on device",
+        ),
+        (KeyboardInterrupt(), 130, "stopped (Ctrl-C); what it wrote may be incomplete"),
+    ],
+)
+def test_a_full_disk_or_ctrl_c_ends_in_one_line_and_frees_the_out(
+    dataset, tmp_path, capsys, monkeypatch, stop, code, line
+):
+    def interrupted(*args, **kwargs):
+        raise stop
+
+    monkeypatch.setattr("drpnet.commands.pick.write_picks", interrupted)
+    assert pick_log([dataset / "mics" / "m0.mrc"], tmp_path / "out") == code
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"drpnet pick: {line}"
+    assert not (tmp_path / "out" / LOCK).exists()
