@@ -1,7 +1,7 @@
 """Pictures of picks that people look at: overlays on micrographs, precision-recall curves, score histograms.
 
-Every function writes one PNG atomically. Figures are made with ``matplotlib.figure.Figure``, not pyplot,
-so nothing needs a screen and no figure stays open.
+Every function writes one PNG (or JPEG, by the file's name) atomically. Figures are made with
+``matplotlib.figure.Figure``, not pyplot, so nothing needs a screen and no figure stays open.
 """
 
 from __future__ import annotations
@@ -21,8 +21,13 @@ FOUND, FALSE, MISSED, PICKED = "#009E73", "#D55E00", "#56B4E9", "#F0E442"
 
 
 def _save(figure: Figure, out: str | os.PathLike[str]) -> None:
+    """PNG, or JPEG for a ``.jpg`` name (a micrograph's noise makes a PNG four times larger)."""
+    jpeg = os.fspath(out).lower().endswith((".jpg", ".jpeg"))
     with atomic_path(out) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+        if jpeg:
+            figure.savefig(tmp, format="jpg", dpi=100, pil_kwargs={"quality": 80})
+        else:
+            figure.savefig(tmp, format="png", dpi=100)
 
 
 def display_image(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -71,7 +76,8 @@ def overlay(
         Coordinates ``x`` (column), ``y`` (row) in ``image``'s pixels.
     matched
         ``(n_picks,)`` index of the true centre each pick matched, or -1 (from :func:`drpnet.evaluate.match`).
-        With truth: matched picks are green, false picks orange, missed true centres blue squares;
+        With truth: picks on a labelled centre are green, picks on none orange (false, or a particle without a
+        label), labelled centres no pick found blue squares;
         without: every pick is yellow.
     """
     small, zoom = display_image(image, max_side)
@@ -91,7 +97,8 @@ def overlay(
         axes.scatter(*xy[hit].T, s=size, facecolors="none", edgecolors=FOUND, linewidths=1)
         axes.scatter(*xy[~hit].T, s=size, facecolors="none", edgecolors=FALSE, linewidths=1)
         axes.scatter(*truth_xy[missed].T, s=size, marker="s", facecolors="none", edgecolors=MISSED, linewidths=1)
-        label = f"found {int(hit.sum())} (green), false {int((~hit).sum())} (orange), missed {len(missed)} (blue)"
+        on, off = int(hit.sum()), int((~hit).sum())
+        label = f"on a label {on} (green), on none {off} (orange), labels missed {len(missed)} (blue)"
     axes.set_xlim(-0.5, small.shape[1] - 0.5)
     axes.set_ylim(small.shape[0] - 0.5, -0.5)
     figure.text(0.01, 1.0, f"{title}  {label}".strip(), va="top", fontsize=9)
@@ -123,9 +130,14 @@ def precision_recall_plot(curves: Mapping[str, pd.DataFrame], out: str | os.Path
 
 
 def score_histogram(
-    scores: np.ndarray, out: str | os.PathLike[str], hits: np.ndarray | None = None, title: str = ""
+    scores: np.ndarray,
+    out: str | os.PathLike[str],
+    hits: np.ndarray | None = None,
+    title: str = "",
+    threshold: float | None = None,
 ) -> None:
-    """Histogram of pick scores; with ``hits`` (bool per score), true and false picks stacked."""
+    """Histogram of pick scores, the ``threshold`` they were picked at marked; with ``hits`` (bool per score), picks
+    on a labelled centre and picks on none stacked."""
     figure = Figure(figsize=(5, 3.5), layout="constrained")
     axes = figure.subplots()
     bins = np.linspace(min(0.0, float(np.min(scores, initial=0))), max(1.0, float(np.max(scores, initial=1))), 41)
@@ -137,10 +149,12 @@ def score_histogram(
             bins=bins,
             stacked=True,
             color=[FOUND, FALSE],
-            label=["true picks", "false picks"],
+            label=["on a label", "on no label"],
             edgecolor="black",
             linewidth=0.3,
         )
+    if threshold is not None:
+        axes.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:.3f}")
     axes.set(xlabel="score", ylabel="picks", title=title)
     axes.legend(fontsize=8)
     _save(figure, out)

@@ -186,8 +186,10 @@ def dataset_plots(
     diameter_px: float = 1.0,
     radius: float = 0.2,
     title: str = "",
+    threshold: float | None = None,
 ) -> None:
-    """Score histogram and picks per micrograph of a dataset; with truth, true and false picks apart."""
+    """Score histogram (the ``threshold`` marked) and picks per micrograph of a dataset; with truth, picks on a
+    labelled centre and picks on none apart."""
     picks = {name: _read_scored(path) for name, path in pick_files.items()}
     table = pd.DataFrame({"micrograph": list(picks), "n_picks": [len(p) for p in picks.values()]})
     scores = np.concatenate([p["score"].to_numpy(float) for p in picks.values()]) if picks else np.zeros(0)
@@ -198,5 +200,5 @@ def dataset_plots(
         table["n_truth"] = [len(truth[name]) if name in truth else np.nan for name in picks]
         scored = Matches.pooled(list(matches.values()))
         scores, hits = scored.scores, scored.matched >= 0
-    score_histogram(scores, histogram, hits, title)
+    score_histogram(scores, histogram, hits, title, threshold)
     picks_per_micrograph(table, counts, title)

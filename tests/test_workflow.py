@@ -235,7 +235,7 @@ def test_small_run_scores_and_draws_its_picks(small_run):
     assert "<table" in (results / "evaluation" / "scores.html").read_text()
     for picture in ("evaluation/precision_recall", "plots/score_histogram", "plots/picks_per_micrograph"):
         assert Image.open(results / f"{picture}.png").format == "PNG"
-    overlay = Image.open(results / "overlays" / "sim_001.png")
+    overlay = Image.open(results / "overlays" / "sim_001.jpg")
     assert overlay.width == 1024 and overlay.height > 700  # the longer side, 1024 px, is the width
 
 
@@ -285,7 +285,7 @@ def test_report_opens_offline_in_chromium_and_its_images_load(small_run):
             row = wait.until(lambda b, i=item: b.find_elements(By.XPATH, f"//tr[td[text()='{i}']]")).pop()
             row.find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
             seen[category] = wait.until(
-                lambda b: [i for i in _shown_images(b) if i[0].startswith("data:image/png") and i[1] != -1]
+                lambda b: [i for i in _shown_images(b) if i[0].startswith(("data:image/png", "data:image/jpeg")) and i[1] != -1]
             )
     finally:
         browser.quit()
@@ -429,7 +429,7 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
     assert code == 0, output[-2000:]
     results = tmp_path / "results" / "real"
     overlays = results / "overlays"
-    assert Image.open(overlays / "bad.png").height < Image.open(overlays / "m000.png").height / 2, (
+    assert Image.open(overlays / "bad.jpg").height < Image.open(overlays / "m000.jpg").height / 2, (
         "a card, not a picture"
     )
     rejected = pd.read_csv(results / "rejected.tsv", sep="\t")

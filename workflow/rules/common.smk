@@ -12,7 +12,7 @@ from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, microgra
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
 from drpnet.relion import coordinate_files, default_project, read_micrographs_star, unwritable
-from drpnet.summary import run_summary
+from drpnet.summary import extract_box, run_summary
 
 
 for _name, _spec in config.get("datasets", {}).items():  # before the schema, whose message would not say why
@@ -296,6 +296,13 @@ def export_outputs():
         "coordinates": directory("results/{dataset}/coordinates"),
         "rejected": "results/{dataset}/rejected.tsv",
         "summary": "results/{dataset}/summary.json",
+        "page": report(
+            "results/{dataset}/summary.html",
+            caption="../report/summary.rst",
+            category="Summary",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}"},
+        ),
     }
     if config["export"]["particles_star"]:
         outputs["particles"] = "results/{dataset}/particles.star"
@@ -304,15 +311,19 @@ def export_outputs():
     return outputs
 
 
+def relion_star(dataset):
+    """The dataset's RELION micrographs STAR, or None."""
+    return config["datasets"][dataset]["micrographs"] if dataset in RELION else None
+
+
+def extraction_box(dataset):
+    """The box side in pixels for RELION's extraction: export: box_size diameters, even."""
+    return extract_box(dataset_diameter_px(dataset), config["export"]["box_size"])
+
+
 def summary_datasets():
-    """Dataset -> (its RELION micrographs STAR or None, diameter in pixels), for drpnet.summary.run_summary."""
-    return {
-        dataset: (
-            RELION.get(dataset) and config["datasets"][dataset]["micrographs"],
-            dataset_diameter_px(dataset),
-        )
-        for dataset in MICROGRAPHS
-    }
+    """Dataset -> (its RELION micrographs STAR or None, extraction box in pixels), for drpnet.summary.run_summary."""
+    return {dataset: (relion_star(dataset), extraction_box(dataset)) for dataset in MICROGRAPHS}
 
 
 def all_targets():
@@ -336,7 +347,7 @@ def report_targets(dataset):
             file=["scores.tsv", "scores.html", "precision_recall.tsv", "summary.json", "precision_recall.png"],
         )
     names = list(MICROGRAPHS[dataset])[: config["report"]["overlays"]]
-    return targets + expand("results/{dataset}/overlays/{micrograph}.png", dataset=dataset, micrograph=names)
+    return targets + expand("results/{dataset}/overlays/{micrograph}.jpg", dataset=dataset, micrograph=names)
 
 
 def dataset_micrographs(wildcards):

@@ -46,6 +46,7 @@ rule plot_picks:
     input:
         picks=batch_files("results/{dataset}/picks/{batch}.tsv.gz"),
         summaries=batch_files("results/{dataset}/candidates/{batch}.json"),
+        thresholds=thresholds_file,
         truth=truth_file_list,
     output:
         histogram=report(
@@ -68,6 +69,7 @@ rule plot_picks:
         truth_micrographs=evaluated_micrographs,
         diameter_px=diameter_px,
         radius=config["evaluate"]["radii"][0],
+        threshold=config["peaks"]["threshold"],
     localrule: True
     conda:
         "../../envs/drpnet.yaml"
@@ -83,7 +85,7 @@ rule overlay:
         truth=overlay_truth,
     output:
         report(
-            "results/{dataset}/overlays/{micrograph}.png",
+            "results/{dataset}/overlays/{micrograph}.jpg",
             caption="../report/overlay.rst",
             category="Overlays",
             subcategory="{dataset}",

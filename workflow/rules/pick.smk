@@ -83,6 +83,8 @@ rule export:
         relion_names=relion_names,
         relion_project=relion_project,
         skipped=skipped_micrographs,
+        star=lambda wildcards: relion_star(wildcards.dataset),
+        extraction_box=lambda wildcards: extraction_box(wildcards.dataset),
     localrule: True
     conda:
         "../../envs/drpnet.yaml"
