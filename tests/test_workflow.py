@@ -452,6 +452,8 @@ def test_a_corrupt_micrograph_is_recorded_and_the_rest_are_picked(tmp_path):
         f"at peak threshold {summary['threshold']:.3f}, in results/real/"
     ) in output
     assert "--coord_dir results/real/coordinates/ --coord_suffix _autopick.star --extract" in output
+    page = (results / "summary.html").read_text()  # the report's first page says the same
+    assert "2 micrographs picked, 1 rejected" in page and "--coord_dir results/real/coordinates/" in page
 
 
 @pytest.mark.slow
