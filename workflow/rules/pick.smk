@@ -85,6 +85,8 @@ rule export:
         skipped=skipped_micrographs,
         star=lambda wildcards: relion_star(wildcards.dataset),
         extraction_box=lambda wildcards: extraction_box(wildcards.dataset),
+    # The product files come before plots and scores, so a failing evaluation never costs them.
+    priority: 10
     localrule: True
     conda:
         "../../envs/drpnet.yaml"
