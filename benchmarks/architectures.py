@@ -28,19 +28,19 @@ import pandas as pd
 
 from drpnet import checkpoint
 from drpnet.baseline import LoGPicker
-from drpnet.evaluate import Matches, match_dataset, score_dataset
+from drpnet.evaluate import match_dataset, rms_offset, score_dataset
 from drpnet.io import read_coordinates, read_micrograph
 from drpnet.operating import operating_point
 from drpnet.pick import Picker, set_threads
 from drpnet.simulate import FAMILIES, SimulationSettings, write_simulated
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare import read_topaz, run, topaz
+from compare import CENTRING, read_topaz, run, topaz
 
 UNSEEN_SEED = 20261205  # training draws its simulations from small seeds
 SNR = {"low": 0.025, "mid": 0.05, "high": 0.1}
 CASES = (*FAMILIES, "small")
-HEADLINE, CENTRING = 0.2, 0.5  # match radii in diameters: the F1, and the picks whose offset is measured
+HEADLINE = 0.2  # match radius of the F1, in diameters
 
 
 @dataclass(frozen=True)
@@ -94,17 +94,6 @@ class Case:
         return {m.stem: read_coordinates(self.truth_path(m)) for m in micrographs}
 
 
-def centring(matches: dict[str, Matches], diameter: float, threshold: float) -> float:
-    """Root-mean-square distance, in diameters, from the picks at ``threshold`` to the centres they are matched to."""
-    offsets = [
-        part.picks[chosen] - part.truth[part.matched[chosen]]
-        for part in matches.values()
-        for chosen in [(part.scores >= threshold) & (part.matched >= 0)]
-    ]
-    stacked = np.concatenate(offsets) if offsets else np.zeros((0, 2))
-    return float(np.sqrt(np.mean(np.sum(stacked**2, axis=1))) / diameter) if len(stacked) else float("nan")
-
-
 def scores(case: Case, micrographs: list[Path], ranked: dict[str, pd.DataFrame], threshold: float | None) -> dict:
     """F1 at ``threshold`` (None: the best over the ranking), AP and centring at 0.2 / 0.5 diameters."""
     truth = case.truth(micrographs)
@@ -119,7 +108,7 @@ def scores(case: Case, micrographs: list[Path], ranked: dict[str, pd.DataFrame],
         "recall": headline.recall,
         "f1": headline.f1,
         "average_precision": headline.average_precision,
-        "rms_offset": centring(matches, case.diameter, threshold),
+        "rms_offset": rms_offset(matches, threshold) / case.diameter,
     }
 
 

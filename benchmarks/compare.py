@@ -1,7 +1,7 @@
 """drpnet, the LoG baseline and Topaz (when installed) on every labelled set in ../shared/data: one table per set.
 
     python benchmarks/compare.py [--topaz .venv-topaz/bin/topaz] [--threads 2] [--out /tmp/drpnet-compare] [--json F]
-        [--sets NAME ...] [--methods WORD ...]
+        [--sets NAME ...] [--methods WORD ...] [--rescore]
 
 Sets (benchmarks/sets.py): held-out EMPIAR-10017 micrographs (the protein the shipped weights trained on) and all of
 EMPIAR-10059 and EMPIAR-10947 (proteins they never saw; approximate labels). Every method runs as its own command on
@@ -15,6 +15,9 @@ method's full ranking (drpnet: every peak of the detector's map above 0, ranked 
 Topaz: every pick of a generous threshold). "classifier gain" rows: AP of the detector alone, to set beside the
 default's. Install Topaz with `bash benchmarks/topaz/setup.sh`. With --methods only the methods whose names hold one
 of the words run, and --json replaces just their rows in the file (a change to one method re-measures that one).
+"rms offset": root-mean-square distance, in diameters, from the operating picks (Topaz: those at its best threshold)
+to the labels they match within half a diameter. --rescore scores the picks an earlier run left in --out again,
+keeping the times --json holds.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ import shlex
 import subprocess
 import sys
 import time
+from math import inf, nan
 from pathlib import Path
 
 import pandas as pd
 
-from drpnet.evaluate import Matches, Scores, in_region, match_dataset, score_matches
+from drpnet.evaluate import Matches, Scores, in_region, match_dataset, rms_offset, score_matches
 from drpnet.io import micrograph_shape, read_micrograph, write_mrc
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -39,6 +43,7 @@ from sets import LabelledSet, available
 DRPNET = str(Path(sys.executable).parent / "drpnet")
 RANKING_FLOOR = "0"  # drpnet's full ranking: every peak of the map above 0
 LOW_THRESHOLD = {"log": "-10", "topaz": "-6"}  # pick generously; the ranking is scored
+CENTRING = 0.5  # picks matched within this many diameters have their offset measured
 
 
 def run(command: list[str], log: Path) -> tuple[float, float]:
@@ -165,7 +170,12 @@ def method_folder(out: Path, labelled: LabelledSet, name: str) -> Path:
 
 
 def compare_set(
-    labelled: LabelledSet, executable: str | None, threads: int, out: Path, words: list[str] | None = None
+    labelled: LabelledSet,
+    executable: str | None,
+    threads: int,
+    out: Path,
+    words: list[str] | None = None,
+    rescore: bool = False,
 ) -> list[dict]:
     micrographs = labelled.micrographs()
     rows = []
@@ -179,9 +189,12 @@ def compare_set(
         for run_name, command in runs.items():
             if command is not None:
                 arguments = command(labelled, micrographs, folder / run_name, threads)
-                timings[run_name] = run(arguments, folder / f"{run_name}.log")
+                timings[run_name] = (nan, nan) if rescore else run(arguments, folder / f"{run_name}.log")
                 picks[run_name] = read(folder / run_name)
         seconds, memory = timings["operating" if operating else "ranking"]
+        best = scored(labelled, micrographs, picks["ranking"], labelled.radii[0]).best_threshold
+        centred = matched(labelled, micrographs, picks["operating" if operating else "ranking"], CENTRING)
+        offset = rms_offset(centred, -inf if operating else best) / labelled.diameter
         for radius in labelled.radii:
             ranked = scored(labelled, micrographs, picks["ranking"], radius)
             at = scored(labelled, micrographs, picks["operating"], radius) if operating else ranked
@@ -196,6 +209,7 @@ def compare_set(
                     "f1": at.f1 if operating else ranked.best_f1,
                     "average_precision": ranked.average_precision,
                     "best_f1": ranked.best_f1,
+                    "rms_offset": offset,
                     "seconds_per_micrograph": seconds / len(micrographs),
                     "peak_memory_mib": memory,
                 }
@@ -209,8 +223,9 @@ def markdown(rows: list[dict]) -> str:
     for set_name in dict.fromkeys(row["set"] for row in rows):
         lines += [
             f"\n{set_name}\n",
-            "| method | radius (d) | picks | precision | recall | F1 | AP | best F1 | s / micrograph | MiB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| method | radius (d) | picks | precision | recall | F1 | AP | best F1 | rms offset (d) "
+            "| s / micrograph | MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in (r for r in rows if r["set"] == set_name):
             cells = {key: "" if row[key] is None else f"{row[key]:.3f}" for key in ("precision", "recall", "f1")}
@@ -218,7 +233,7 @@ def markdown(rows: list[dict]) -> str:
             lines.append(
                 f"| {row['method']} | {row['radius']:g} | {row['n_picks'] or ''} | {cells['precision']} | "
                 f"{cells['recall']} | {cells['f1']}{best} | {row['average_precision']:.3f} | {row['best_f1']:.3f} | "
-                f"{row['seconds_per_micrograph']:.2f} | {row['peak_memory_mib']:.0f} |"
+                f"{row['rms_offset']:.3f} | {row['seconds_per_micrograph']:.2f} | {row['peak_memory_mib']:.0f} |"
             )
     return "\n".join(lines)
 
@@ -231,12 +246,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/drpnet-compare"))
     parser.add_argument("--json", type=Path)
     parser.add_argument("--methods", nargs="*", default=None, help="run only methods whose names hold these words")
+    parser.add_argument("--rescore", action="store_true", help="score the picks in --out again; times from --json")
     args = parser.parse_args()
     sets = [s for s in available() if args.sets is None or s.name in args.sets]
     if not sets:
         raise SystemExit("no labelled set found in ../shared/data")
     executable = args.topaz or (".venv-topaz/bin/topaz" if Path(".venv-topaz/bin/topaz").exists() else None)
-    rows = [row for labelled in sets for row in compare_set(labelled, executable, args.threads, args.out, args.methods)]
+    rows = [
+        row
+        for labelled in sets
+        for row in compare_set(labelled, executable, args.threads, args.out, args.methods, args.rescore)
+    ]
+    if args.rescore and args.json and args.json.exists():
+        rows = with_stored_times(rows, json.loads(args.json.read_text())["rows"])
     print(f"{args.threads} CPU threads; F1 at each method's operating point ((best): over all its thresholds)")
     print(markdown(rows))
     if args.json:
@@ -245,6 +267,13 @@ def main() -> None:
             stored = json.loads(args.json.read_text())
             rows, micrographs = merged(stored["rows"], rows), stored["micrographs"] | micrographs
         args.json.write_text(json.dumps({"micrographs": micrographs, "rows": rows}, indent=2))
+
+
+def with_stored_times(rows: list[dict], stored: list[dict]) -> list[dict]:
+    """``rows`` with the seconds and memory of the same set, method and radius in ``stored``."""
+    times = {(r["set"], r["method"], r["radius"]): r for r in stored}
+    keys = ("seconds_per_micrograph", "peak_memory_mib")
+    return [row | {key: times[(row["set"], row["method"], row["radius"])][key] for key in keys} for row in rows]
 
 
 def merged(stored: list[dict], measured: list[dict]) -> list[dict]:

@@ -204,3 +204,15 @@ def score_dataset(
 ) -> tuple[pd.DataFrame, Scores]:
     """Score each micrograph and all of them pooled (matching never crosses micrographs); see :func:`score_matches`."""
     return score_matches(match_dataset(picks, truth, radius), threshold)
+
+
+def rms_offset(matches: Mapping[str, Matches], threshold: float = -np.inf) -> float:
+    """Root-mean-square distance from the matched picks scoring at least ``threshold`` to their true centres, in the
+    matches' units (NaN when none is matched)."""
+    offsets = [
+        part.picks[chosen] - part.truth[part.matched[chosen]]
+        for part in matches.values()
+        for chosen in [(part.scores >= threshold) & (part.matched >= 0)]
+    ]
+    stacked = np.concatenate(offsets) if offsets else np.zeros((0, 2))
+    return float(np.sqrt(np.mean(np.sum(stacked**2, axis=1)))) if len(stacked) else float("nan")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drpnet.evaluate import match, precision_recall_curve, score, score_dataset
+from drpnet.evaluate import match, match_dataset, precision_recall_curve, rms_offset, score, score_dataset
 
 
 def brute_force_match(picks, scores, truth, radius):
@@ -132,3 +132,14 @@ def test_scores_agree_with_a_brute_force_reference(seed):
     assert (result.precision, result.recall, result.f1) == pytest.approx((precision, recall, f1))
     assert result.average_precision == pytest.approx(average_precision)
     assert result.best_f1 == pytest.approx(best_f1)
+
+
+def test_rms_offset_counts_matched_picks_above_the_threshold_only():
+    truth = pd.DataFrame({"x": [100.0, 300.0, 500.0], "y": [100.0, 100.0, 100.0]})
+    picks = pd.DataFrame(
+        {"x": [103.0, 300.0, 900.0, 500.0], "y": [104.0, 110.0, 900.0, 100.0], "score": [3, 2, 5, 0.5]}
+    )
+    matches = match_dataset({"m": picks}, {"m": truth}, radius=20.0)
+    assert rms_offset(matches) == pytest.approx(np.sqrt((25 + 100 + 0) / 3))
+    assert rms_offset(matches, threshold=1.0) == pytest.approx(np.sqrt((25 + 100) / 2))
+    assert np.isnan(rms_offset(matches, threshold=10.0))

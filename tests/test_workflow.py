@@ -285,7 +285,9 @@ def test_report_opens_offline_in_chromium_and_its_images_load(small_run):
             row = wait.until(lambda b, i=item: b.find_elements(By.XPATH, f"//tr[td[text()='{i}']]")).pop()
             row.find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
             seen[category] = wait.until(
-                lambda b: [i for i in _shown_images(b) if i[0].startswith(("data:image/png", "data:image/jpeg")) and i[1] != -1]
+                lambda b: [
+                    i for i in _shown_images(b) if i[0].startswith(("data:image/png", "data:image/jpeg")) and i[1] != -1
+                ]
             )
     finally:
         browser.quit()
