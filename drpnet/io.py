@@ -49,6 +49,26 @@ class InputError(ValueError):
         super().__init__(f"{self.path}: {self.problem}")
 
 
+def folder_micrographs(folder: PathLike) -> list[str]:
+    """The micrographs directly in ``folder`` (files whose suffix is one of :data:`MICROGRAPH_SUFFIXES`), sorted."""
+    files = (path for path in Path(folder).iterdir() if path.is_file())
+    return sorted(str(path) for path in files if path.name.lower().endswith(MICROGRAPH_SUFFIXES))
+
+
+def expand_folders(paths: list[str]) -> list[str]:
+    """``paths`` with each folder among them replaced by its :func:`folder_micrographs`; a folder without any is
+    refused."""
+    expanded = []
+    for path in paths:
+        if not os.path.isdir(path):
+            expanded.append(path)
+        elif found := folder_micrographs(path):
+            expanded += found
+        else:
+            raise InputError(path, f"is a folder that holds no micrographs ({', '.join(MICROGRAPH_SUFFIXES)})")
+    return expanded
+
+
 def micrograph_name(path: str | os.PathLike[str]) -> str:
     """The micrograph's name: its file name without the suffix."""
     return Path(path).name.rsplit(".", 1)[0]

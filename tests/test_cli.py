@@ -475,3 +475,31 @@ def test_a_full_disk_or_ctrl_c_ends_in_one_line_and_frees_the_out(
     assert pick_log([dataset / "mics" / "m0.mrc"], tmp_path / "out") == code
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"drpnet pick: {line}"
     assert not (tmp_path / "out" / LOCK).exists()
+
+
+def test_a_folder_is_picked_as_its_micrographs_and_a_run_that_picks_nothing_fails(tmp_path, dataset):
+    folder = tmp_path / "mics"
+    folder.mkdir()
+    for mic in sorted((dataset / "mics").glob("*.mrc")):
+        (folder / mic.name).symlink_to(mic)
+    (folder / "notes.txt").write_text("not a micrograph")
+    assert main(["pick", str(folder), "--diameter-px", "70", "--out", str(tmp_path / "out"), "--threads", "2"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "coordinates").rglob("*.star")) == [
+        "m0_autopick.star",
+        "m1_autopick.star",
+    ]
+    broken = tmp_path / "broken.mrc"
+    broken.write_bytes(b"not an MRC file")
+    arguments = ["pick", str(broken), "--diameter-px", "70", "--out", str(tmp_path / "none")]
+    process = subprocess.run([sys.executable, "-m", "drpnet.cli", *arguments], capture_output=True, text=True)
+    assert process.returncode == 2
+    last = process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"drpnet pick: error: {tmp_path / 'none' / 'rejected.tsv'}: no micrograph could be picked")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    process = subprocess.run(
+        [sys.executable, "-m", "drpnet.cli", "pick", str(empty), "--diameter-px", "70", "--out", str(tmp_path / "e")],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 2 and f"{empty}: is a folder that holds no micrographs" in process.stderr

@@ -22,13 +22,15 @@ from drpnet.commands._options import (
     positive_number,
 )
 from drpnet.detect import choose_device
-from drpnet.io import micrograph_name
+from drpnet.io import expand_folders, micrograph_name
 from drpnet.pick import set_threads
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     defaults = AdaptSettings()
-    parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs of one dataset")
+    parser.add_argument(
+        "micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs of one dataset, or folders of them"
+    )
     add_diameter_either_unit(parser)
     parser.add_argument("--out", required=True, help="adapted detector checkpoint to write")
     parser.add_argument("--model", default=checkpoint.PRETRAINED, help="detector to adapt (default: the shipped one)")
@@ -57,7 +59,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     set_threads(args.threads)
-    chosen = sorted(args.micrographs, key=micrograph_name)[: args.max_micrographs]
+    chosen = sorted(expand_folders(args.micrographs), key=micrograph_name)[: args.max_micrographs]
     settings = AdaptSettings(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed)
     device = choose_device(args.device)
     diameter = diameter_in_pixels(args)

@@ -34,7 +34,7 @@ from drpnet.commands._options import (
 )
 from drpnet.commands.peaks import AUTO, add_peak_options, peak_settings
 from drpnet.export import export_dataset
-from drpnet.io import InputError, micrograph_name, micrograph_shape, write_table
+from drpnet.io import InputError, expand_folders, micrograph_name, micrograph_shape, write_table
 from drpnet.operating import batches_operating_point
 from drpnet.outdir import claimed
 from drpnet.pick import Picker
@@ -45,7 +45,9 @@ from drpnet.shipped import NO_CLASSIFIER
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs, or a RELION micrographs STAR"
+        "micrographs",
+        nargs="+",
+        help="MRC, TIFF, PNG or JPG micrographs or folders of them, or a RELION micrographs STAR",
     )
     parser.add_argument(
         "--relion-project",
@@ -102,7 +104,7 @@ def main(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder, and this is a file")
-    names, project, star_pixel_size = relion_input(args.micrographs, args.relion_project)
+    names, project, star_pixel_size = relion_input(expand_folders(args.micrographs), args.relion_project)
     diameter = diameter_in_pixels(args, star_pixel_size)
     micrographs: dict[str, str] = {}
     for source in names:  # before a model is loaded or anything written
@@ -162,3 +164,5 @@ def pick_into(
         "(coordinates/ for RELION's extraction, autopick.star, particles.star for cryoSPARC)",
         file=sys.stderr,
     )
+    if not batch.picked:
+        raise InputError(out / "rejected.tsv", f"no micrograph could be picked: all {rejected} are listed here")

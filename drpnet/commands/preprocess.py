@@ -9,11 +9,12 @@ import argparse
 
 from drpnet import checkpoint
 from drpnet.commands._options import add_diameter, out_path
+from drpnet.io import expand_folders
 from drpnet.stages import preprocess_file
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs")
+    parser.add_argument("micrographs", nargs="+", help="MRC, TIFF, PNG or JPG micrographs or folders of them")
     add_diameter(parser)
     parser.add_argument("--out-dir", required=True, help="where to write <name>.mrc")
     parser.add_argument(
@@ -26,7 +27,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     settings = checkpoint.read_info(args.model, "detector").preprocess_settings
-    for source in args.micrographs:
+    for source in expand_folders(args.micrographs):
         preprocess_file(
             source,
             out_path(args.out_dir, source, ".mrc"),

@@ -8,7 +8,7 @@ import sys
 
 from snakemake.utils import validate
 
-from drpnet.io import MICROGRAPH_SUFFIXES, InputError, micrograph_name, micrograph_shape
+from drpnet.io import MICROGRAPH_SUFFIXES, InputError, folder_micrographs, micrograph_name, micrograph_shape
 from drpnet.manifest import assign_batches, batches, read_manifest, write_manifest
 from drpnet.operating import MICROGRAPHS as OPERATING_MICROGRAPHS
 from drpnet.relion import coordinate_files, default_project, read_micrographs_star, unwritable
@@ -84,8 +84,9 @@ def _list_micrographs(dataset, spec):
     paths = []
     for pattern in patterns:
         if os.path.isdir(pattern):
-            pattern = os.path.join(pattern, "*")
-        paths += sorted(p for p in glob.glob(pattern) if p.lower().endswith(MICROGRAPH_SUFFIXES))
+            paths += folder_micrographs(pattern)
+        else:
+            paths += sorted(p for p in glob.glob(pattern) if p.lower().endswith(MICROGRAPH_SUFFIXES))
     if not paths:
         raise WorkflowError(f"dataset {dataset!r}: no micrographs ({', '.join(MICROGRAPH_SUFFIXES)}) match {spec['micrographs']!r}")
     found = {}
