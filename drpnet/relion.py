@@ -63,6 +63,8 @@ def read_micrographs_star(path: PathLike, project: PathLike | None = None) -> tu
     the RELION project folder the names are relative to: some may be missing there (they are rejected when picked),
     not all.
     """
+    if not Path(path).is_file():
+        raise InputError(path, "micrographs STAR not found")
     try:
         blocks = starfile.read(path, always_dict=True)
     except Exception as error:  # starfile raises many kinds on a file that is not STAR

@@ -216,3 +216,8 @@ def test_coordinate_files_are_named_after_their_micrographs_without_relions_pick
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("")
     assert sorted(coordinate_files(tmp_path)) == ["a", "b", "c", "d"]
+
+
+def test_a_micrographs_star_that_is_not_there_is_named_as_missing(tmp_path):
+    with pytest.raises(InputError, match=r"none\.star: micrographs STAR not found$"):
+        read_micrographs_star(tmp_path / "none.star")
