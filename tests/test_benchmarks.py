@@ -15,7 +15,6 @@ from drpnet.evaluate import Matches
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from architectures import centring
 from bootstrap import quality
 from label_ceiling import nearest_distances, patches
 from label_spacing import keepable
@@ -71,11 +70,3 @@ def test_bootstrap_scores_a_resample_with_its_repeats_and_an_oracle_threshold():
     np.testing.assert_allclose(quality((matches, matches, False), ["hit", "miss"]), [0.5, 0.5])
     f1, _ = quality((matches, matches, True), ["hit", "miss"])  # an oracle's best threshold keeps the hit alone
     assert f1 == pytest.approx(2 / 3)
-
-
-def test_centring_is_the_rms_offset_of_the_matched_picks_above_the_threshold_in_diameters():
-    truth = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0]])
-    picks = np.array([[3.0, 4.0], [100.0, 10.0], [200.0, 30.0], [500.0, 0.0]])  # 3rd weak, 4th unmatched
-    matches = Matches(picks, np.array([0.9, 0.8, 0.1, 0.9]), np.array([0, 1, 2, -1]), truth)
-    assert centring({"m": matches}, diameter=50.0, threshold=0.5) == pytest.approx(np.sqrt((25 + 100) / 2) / 50)
-    assert np.isnan(centring({"m": matches}, diameter=50.0, threshold=0.95))
