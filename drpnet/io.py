@@ -50,8 +50,9 @@ class InputError(ValueError):
 
 
 def folder_micrographs(folder: PathLike) -> list[str]:
-    """The micrographs directly in ``folder`` (files whose suffix is one of :data:`MICROGRAPH_SUFFIXES`), sorted."""
-    files = (path for path in Path(folder).iterdir() if path.is_file())
+    """The micrographs directly in ``folder`` (files whose suffix is one of :data:`MICROGRAPH_SUFFIXES`), sorted; hidden
+    files (macOS's ``._`` copies among them) are left out, as a shell's ``*`` leaves them."""
+    files = (path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))
     return sorted(str(path) for path in files if path.name.lower().endswith(MICROGRAPH_SUFFIXES))
 
 

@@ -483,11 +483,13 @@ def test_a_folder_is_picked_as_its_micrographs_and_a_run_that_picks_nothing_fail
     for mic in sorted((dataset / "mics").glob("*.mrc")):
         (folder / mic.name).symlink_to(mic)
     (folder / "notes.txt").write_text("not a micrograph")
+    (folder / "._m0.mrc").write_bytes(b"macOS metadata")
     assert main(["pick", str(folder), "--diameter-px", "70", "--out", str(tmp_path / "out"), "--threads", "2"]) == 0
     assert sorted(p.name for p in (tmp_path / "out" / "coordinates").rglob("*.star")) == [
         "m0_autopick.star",
         "m1_autopick.star",
     ]
+    assert pd.read_csv(tmp_path / "out" / "rejected.tsv", sep="\t").empty  # notes and macOS's ._ copies unread
     broken = tmp_path / "broken.mrc"
     broken.write_bytes(b"not an MRC file")
     arguments = ["pick", str(broken), "--diameter-px", "70", "--out", str(tmp_path / "none")]
