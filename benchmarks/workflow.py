@@ -5,7 +5,7 @@ one ``drpnet pick`` process on the same micrographs, as whole commands under /us
     python benchmarks/workflow.py pick --micrographs 100 --batch-sizes 20 100 [--real] [--slurm]
 
 ``dag`` dry-runs a dataset of N empty micrograph files (planning reads no pixels) locally and with the SLURM profile.
-``pick`` simulates N 2048x2048 micrographs once (``--real``: links to the 4096x4096 EMPIAR-10017 JPGs), then
+``pick`` simulates 10 2048x2048 micrographs and links N to them (``--real``: to the 4096x4096 EMPIAR-10017 JPGs), then
 picks them with ``drpnet pick --threads 2`` and with ``snakemake --cores 2`` (``--slurm``: also through the local
 cluster with profiles/slurm) at each batch size, report overlays off (``drpnet pick`` draws none); it checks both gave
 the same picks and prints wall time, peak memory, the ratio, micrographs per hour, each pick job's time and the bytes
@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 REAL = REPO.parent / "shared" / "data" / "empiar10017" / "micrographs"
 SIMULATED = SimulationSettings(shape=(2048, 2048), pixel_size=1.5, diameter=150.0, n_particles=260, junk=3)
+DISTINCT = 10
 
 
 def timed(command: list[str], cwd: Path | None = None) -> dict[str, float]:
@@ -71,11 +72,16 @@ def dag(counts: list[int]) -> dict:
 
 
 def simulate(folder: Path, count: int) -> tuple[float, float]:
-    """``count`` simulated 2048x2048 MRC micrographs; their pixel size and particle diameter (Angstrom)."""
+    """``count`` 2048x2048 MRC micrographs, :data:`DISTINCT` of them simulated and the rest links to those (the cost
+    measured does not depend on which particles a micrograph holds); their pixel size and particle diameter
+    (Angstrom)."""
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        name = f"sim_{index:03d}"
-        write_simulated(str(folder / f"{name}.mrc"), str(folder.parent / f"{name}.star"), index, 11, SIMULATED)
+        path = folder / f"sim_{index:03d}.mrc"
+        if index < DISTINCT:
+            write_simulated(str(path), str(folder.parent / f"{path.stem}.star"), index, 11, SIMULATED)
+        else:
+            path.symlink_to(folder / f"sim_{index % DISTINCT:03d}.mrc")
     return SIMULATED.pixel_size, SIMULATED.diameter
 
 

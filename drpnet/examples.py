@@ -11,7 +11,7 @@ import numpy as np
 
 from drpnet.io import InputError, read_coordinates, read_micrograph
 from drpnet.preprocess import PreprocessSettings, preprocess
-from drpnet.simulate import random_settings, simulate_micrograph
+from drpnet.simulate import family_of, random_settings, simulate_micrograph
 
 #: Picks within this fraction of the particle diameter of a true centre count as found.
 MATCH_RADIUS = 0.2
@@ -94,21 +94,35 @@ def require_labels(examples: Sequence[Example], sources: str | os.PathLike[str])
         raise InputError(sources, f"the label files of all {len(examples)} micrographs are empty: nothing to train on")
 
 
+#: Seed of the simulated validation micrographs: the same for every training seed, so seeds are compared (and their
+#: checkpoints chosen) on the same micrographs; training sets are drawn from seeds from 1 up.
+VALIDATION_SEED = 0
+
+
+def simulated_example(
+    index: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)
+) -> Example:
+    """Preprocessed simulated micrograph number ``index`` of the set drawn from ``seed``; its architecture is
+    :func:`drpnet.simulate.family_of`'s, the rest drawn from ``(seed, index)`` alone, so any one can be remade."""
+    rng = np.random.default_rng([seed, index])
+    simulation = random_settings(rng, shape, family_of(index, seed))
+    image, truth = simulate_micrograph(simulation, rng)
+    working, scale = preprocess(image, simulation.diameter / simulation.pixel_size, settings)
+    centres = truth[["x", "y"]].to_numpy(float) / np.asarray(scale)
+    box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
+    return Example(f"simulated-{seed}-{index}", working, centres, box, "simulated")
+
+
 def simulated_examples(
     count: int, seed: int, settings: PreprocessSettings, shape: tuple[int, int] = (1024, 1024)
 ) -> list[Example]:
-    """``count`` preprocessed simulated micrographs of varied look, reproducible from ``seed``."""
-    rng = np.random.default_rng(seed)
-    examples = []
-    for index in range(count):
-        simulation = random_settings(rng, shape)
-        image, truth = simulate_micrograph(simulation, rng)
-        diameter_px = simulation.diameter / simulation.pixel_size
-        working, scale = preprocess(image, diameter_px, settings)
-        centres = truth[["x", "y"]].to_numpy(float) / np.asarray(scale)
-        box = (0.0, 0.0, working.shape[1] - 1.0, working.shape[0] - 1.0)
-        examples.append(Example(f"simulated-{seed}-{index}", working, centres, box, "simulated"))
-    return examples
+    """The first ``count`` micrographs of :func:`simulated_example`'s set ``seed``."""
+    return [simulated_example(index, seed, settings, shape) for index in range(count)]
+
+
+def simulated_training_seed(seed: int) -> int:
+    """The simulated set a training with ``seed`` draws its micrographs from (apart from :data:`VALIDATION_SEED`)."""
+    return seed + 1
 
 
 def with_simulations(
@@ -119,9 +133,10 @@ def with_simulations(
     seed: int,
     settings: PreprocessSettings,
 ) -> tuple[list[Example], list[Example]]:
-    """The labelled examples with simulated micrographs mixed in, training ones drawn from ``seed + 1`` and
-    validation ones from ``seed + 2`` (both routes to a detector, CLI and workflow, mix them the same way)."""
+    """The labelled examples with simulated micrographs mixed in, training ones from
+    :func:`simulated_training_seed` and validation ones from :data:`VALIDATION_SEED` (both routes to a detector, CLI
+    and workflow, mix them the same way)."""
     return (
-        train + simulated_examples(simulated, seed + 1, settings),
-        validation + simulated_examples(simulated_validation, seed + 2, settings),
+        train + simulated_examples(simulated, simulated_training_seed(seed), settings),
+        validation + simulated_examples(simulated_validation, VALIDATION_SEED, settings),
     )

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from drpnet import checkpoint
 from drpnet.augment import dihedral, random_zoom, zoomed_crop
 from drpnet.checkpoint import ModelInfo
-from drpnet.examples import Example
+from drpnet.examples import Example, simulated_example, simulated_training_seed
 from drpnet.io import InputError, atomic_path, write_table
 from drpnet.models import build_detector
 from drpnet.pick import PeakSettings
@@ -47,6 +47,7 @@ class DetectorTraining:
     validate_every: int = 250
     simulated: int = 0  # simulated micrographs mixed into the training ones (drpnet.simulate.random_settings)
     simulated_validation: int = 0  # simulated micrographs mixed into the validation ones
+    refresh: int = 0  # of the simulated training micrographs, replaced by fresh ones at each validation
     real_share: float | None = None  # of the crops taken from real micrographs; None: in proportion to area
     patience: int = 4  # validations without a better F1 before stopping; 0: train all steps
     budget_minutes: float | None = None  # stop in time: the schedule is fitted to the steps that fit, at most `steps`
@@ -117,6 +118,33 @@ def sampling_weights(examples: Sequence[Example], real_share: float | None) -> n
     return weights / weights.sum()
 
 
+def _refresh(
+    train: list[Example],
+    targets: list[np.ndarray],
+    masks: list[np.ndarray],
+    settings: DetectorTraining,
+    preprocess_settings: PreprocessSettings,
+    done: int,
+    count: int,
+) -> None:
+    """Replace simulated training micrographs ``done`` to ``done + count`` (in order of replacement, the oldest
+    first) with the next fresh ones of the same simulated set, so a long training sees more than one draw of them.
+
+    Replacement ``r`` puts micrograph ``settings.simulated + r`` in the ``r % n``-th simulated slot; slots replaced
+    again within the range are made once, at their last replacement."""
+    slots = [i for i, example in enumerate(train) if example.group == "simulated"]
+    last = {r % len(slots): r for r in range(done, done + count)} if slots else {}
+    seed = simulated_training_seed(settings.seed)
+    for slot, r in last.items():
+        position = slots[slot]
+        example = simulated_example(settings.simulated + r, seed, preprocess_settings)
+        train[position] = example
+        targets[position] = distance_target(
+            example.image.shape, example.centres, settings.target_radius * preprocess_settings.working_radius
+        )
+        masks[position] = _loss_mask(example)
+
+
 def _training_state(path: Path, settings: dict[str, object]) -> dict | None:
     """The saved state of an interrupted training with the same settings (but for its :data:`EXTENT`), or None."""
     if not path.is_file():
@@ -175,6 +203,7 @@ def train_detector(
     )
     kept = model if averaged is None else averaged.module
     radius = preprocess_settings.working_radius
+    train = list(train)
     targets = [
         e.target if e.target is not None else distance_target(e.image.shape, e.centres, settings.target_radius * radius)
         for e in train
@@ -188,7 +217,7 @@ def train_detector(
     peaks = PeakSettings(**settings.peaks)
     state_path = out.with_suffix(".state.pt")
     history: list[dict[str, float]] = []
-    best_f1, running, stale, first, spent = -1.0, 0.0, 0, 1, 0.0
+    best_f1, running, stale, first, spent, replaced = -1.0, 0.0, 0, 1, 0.0, 0
     total = settings.steps
     state = _training_state(state_path, asdict(settings))
     if state is not None:
@@ -200,6 +229,9 @@ def train_detector(
         torch.set_rng_state(state["torch_rng"])
         history, best_f1, running, stale, first = (state[k] for k in ("history", "best_f1", "running", "stale", "next"))
         spent, total = state["spent"], _fitted_steps(settings, first - 1, state["spent"])
+        replaced = state["replaced"]
+        _refresh(train, targets, masks, settings, preprocess_settings, 0, replaced)
+        weights = sampling_weights(train, settings.real_share)
         log.info("resuming the detector training at step %d of %d from %s", first, total, state_path)
     schedule = _one_cycle(optimiser, settings.learning_rate, total, first - 1)
     started = time.monotonic() - spent
@@ -259,6 +291,10 @@ def train_detector(
         if settings.patience and stale >= settings.patience:
             log.info("no better validation F1 in %d validations: stopping at step %d", stale, step)
             break
+        if settings.refresh and step < total:
+            _refresh(train, targets, masks, settings, preprocess_settings, replaced, settings.refresh)
+            replaced += settings.refresh
+            weights = sampling_weights(train, settings.real_share)
         with atomic_path(state_path) as temporary:
             torch.save(
                 {
@@ -274,6 +310,7 @@ def train_detector(
                     "stale": stale,
                     "next": step + 1,
                     "spent": time.monotonic() - started,
+                    "replaced": replaced,
                 },
                 temporary,
             )

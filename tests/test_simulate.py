@@ -10,7 +10,16 @@ import pytest
 import scipy.ndimage
 from scipy.spatial.transform import Rotation
 
-from drpnet.simulate import FAMILIES, Density, SimulationSettings, build, quantise, simulate_micrograph
+from drpnet.simulate import (
+    FAMILIES,
+    FAMILY_COUNTS,
+    Density,
+    SimulationSettings,
+    build,
+    family_of,
+    quantise,
+    simulate_micrograph,
+)
 from drpnet.simulate.particles import project
 
 #: Few particles, clearly visible, close to focus (weak fringes) and no junk: the particle signal alone shows.
@@ -106,3 +115,12 @@ def test_aggregates_are_unlabelled_particles_away_from_the_labels():
     clumped, clumped_truth = simulate_micrograph(replace(settings, aggregates=3), np.random.default_rng(5))
     pd.testing.assert_frame_equal(truth, clumped_truth)
     assert _contrast_near_and_far(clumped, truth)[1] > 2 * _contrast_near_and_far(alone, truth)[1]
+
+
+def test_every_fifty_training_micrographs_hold_each_family_in_its_fixed_share_in_a_seeded_order():
+    for seed in (1, 2):
+        for start in (0, 50):
+            drawn = [family_of(index, seed) for index in range(start, start + 50)]
+            assert {family: drawn.count(family) for family in FAMILIES} == FAMILY_COUNTS
+    assert [family_of(index, 1) for index in range(50)] != [family_of(index, 2) for index in range(50)]
+    assert family_of(7, 1) == family_of(7, 1)

@@ -11,7 +11,7 @@ import torch
 from drpnet import checkpoint
 from drpnet import train as train_module
 from drpnet.detect import prepare
-from drpnet.examples import Example
+from drpnet.examples import Example, simulated_examples, simulated_training_seed
 from drpnet.pick import PeakSettings
 from drpnet.preprocess import PreprocessSettings
 from drpnet.train import DetectorTraining, sampling_weights, train_detector
@@ -143,6 +143,41 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypat
     history = _train(tmp_path / "resumed.pt")
     assert history["step"].tolist() == [10, 20, 30, 40]
     assert not (tmp_path / "resumed.state.pt").exists()
+    whole, resumed = _weights(tmp_path / "whole.pt"), _weights(tmp_path / "resumed.pt")
+    assert all(torch.equal(whole[name], resumed[name]) for name in whole)
+
+
+def test_fresh_simulated_micrographs_replace_old_ones_and_a_resumed_training_remakes_them(tmp_path, monkeypatch):
+    refreshing = dataclasses.replace(TINY, patience=0, simulated=2, refresh=1)
+    simulated = simulated_examples(2, simulated_training_seed(refreshing.seed), SETTINGS)
+    pool = [blob_example(0), *simulated]
+    made = []
+    original = train_module.simulated_example
+    monkeypatch.setattr(
+        train_module, "simulated_example", lambda index, *rest: made.append(index) or original(index, *rest)
+    )
+    validation = [blob_example(2)]
+    device = torch.device("cpu")
+    train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "whole.pt", device)
+    assert made == [2, 3, 4], "one fresh micrograph after each validation but the last, none made twice"
+    assert [e.name for e in pool[1:]] == [e.name for e in simulated], "the caller's examples are left as they were"
+    made.clear()
+    calls = {"count": 0}
+    validation_f1 = train_module.validation_f1
+
+    def crash_at_third_validation(*arguments, **keywords):
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise KeyboardInterrupt
+        return validation_f1(*arguments, **keywords)
+
+    monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
+    with pytest.raises(KeyboardInterrupt):
+        train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "resumed.pt", device)
+    monkeypatch.setattr(train_module, "validation_f1", validation_f1)
+    made.clear()
+    train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "resumed.pt", device)
+    assert made == [2, 3, 4], "the two replacements before the interruption remade, then the third"
     whole, resumed = _weights(tmp_path / "whole.pt"), _weights(tmp_path / "resumed.pt")
     assert all(torch.equal(whole[name], resumed[name]) for name in whole)
 

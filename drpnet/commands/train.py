@@ -59,6 +59,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--simulated-validation", type=count, default=0, help="simulated validation micrographs (default: none)"
     )
     parser.add_argument(
+        "--refresh",
+        type=count,
+        default=detector.refresh,
+        help="simulated training micrographs replaced by fresh ones at each validation (default: none)",
+    )
+    parser.add_argument(
         "--architecture",
         choices=("unet", "fcrn"),
         default=detector.architecture,
@@ -112,7 +118,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=PRETRAINED,
         help="detector checkpoint to fine-tune (default: 'pretrained', the shipped one), or 'none' for random weights",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed of crops, simulations and initial weights")
+    parser.add_argument("--seed", type=count, default=0, help="random seed of crops, simulations and initial weights")
     parser.add_argument("--detector-out", required=True, help="detector checkpoint to write (its log: <name>.tsv)")
     parser.add_argument("--classifier-out", default=None, help="also train a classifier and write it here")
     add_device(parser)
@@ -157,6 +163,7 @@ def main(args: argparse.Namespace) -> None:
         learning_rate=args.learning_rate,
         simulated=args.simulated,
         simulated_validation=args.simulated_validation,
+        refresh=args.refresh,
         real_share=args.real_share,
         patience=args.patience,
         budget_minutes=args.budget_minutes,

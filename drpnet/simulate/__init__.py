@@ -2,8 +2,10 @@
 the micrograph around them (:mod:`drpnet.simulate.micrograph`)."""
 
 from drpnet.simulate.micrograph import (
+    FAMILY_COUNTS,
     SimulationSettings,
     ctf,
+    family_of,
     place_centres,
     quantise,
     random_settings,
@@ -14,10 +16,12 @@ from drpnet.simulate.particles import FAMILIES, Density, build
 
 __all__ = [
     "FAMILIES",
+    "FAMILY_COUNTS",
     "Density",
     "SimulationSettings",
     "build",
     "ctf",
+    "family_of",
     "place_centres",
     "quantise",
     "random_settings",

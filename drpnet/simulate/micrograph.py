@@ -198,13 +198,27 @@ def _ice(shape: tuple[int, int], radius: float, rng: np.random.Generator) -> np.
     return rng.uniform(0.5, 3.0) * smooth / (smooth.std() or 1.0)
 
 
-#: How often each architecture is drawn for training: compact particles as often as all the others together.
-FAMILY_SHARES = {"globular": 0.4, "shell": 0.14, "ring": 0.1, "cylinder": 0.1, "elongated": 0.14, "micelle": 0.12}
+#: How many of every 50 training micrographs hold each architecture: compact particles a third, hollow and long
+#: ones the rest.
+FAMILY_COUNTS = {"globular": 17, "shell": 7, "ring": 7, "cylinder": 5, "elongated": 7, "micelle": 7}
 
 
-def random_settings(rng: np.random.Generator, shape: tuple[int, int] = (1024, 1024)) -> SimulationSettings:
-    """Varied settings for training data: architectures, sizes, defoci, noise, crowding, junk and carbon."""
-    family = str(rng.choice(FAMILIES, p=[FAMILY_SHARES[name] for name in FAMILIES]))
+def family_of(index: int, seed: int) -> str:
+    """The architecture of simulated micrograph ``index`` of a set: every 50 consecutive micrographs hold each family
+    :data:`FAMILY_COUNTS` times, in an order shuffled by ``seed``, so no draw leaves a family short."""
+    cycle = [name for name in FAMILIES for _ in range(FAMILY_COUNTS[name])]
+    order = np.random.default_rng([seed, index // len(cycle), 0]).permutation(len(cycle))
+    return cycle[order[index % len(cycle)]]
+
+
+def random_settings(
+    rng: np.random.Generator, shape: tuple[int, int] = (1024, 1024), family: str | None = None
+) -> SimulationSettings:
+    """Varied settings for training data: architectures (``family``, or drawn in :data:`FAMILY_COUNTS`' shares),
+    sizes, defoci, noise, crowding, junk and carbon."""
+    if family is None:
+        shares = np.array([FAMILY_COUNTS[name] for name in FAMILIES], dtype=float)
+        family = str(rng.choice(FAMILIES, p=shares / shares.sum()))
     pixel_size = rng.uniform(0.8, 2.0)
     diameter_px = rng.uniform(36, 140)
     area_per_particle = np.pi * (diameter_px / 2) ** 2
