@@ -87,9 +87,9 @@ def test_classifier_trains_on_detector_candidates_and_records_its_cutoff(trained
 TINY = DetectorTraining(architecture="fcrn", steps=40, batch=4, crop=48, validate_every=10, peaks={"edge": 0.5})
 
 
-def _train(out, settings=TINY, initial=None):
+def _train(out, settings=TINY, initial=None, examples=None):
     torch.set_num_threads(2)
-    examples = [blob_example(0), blob_example(1)]
+    examples = [blob_example(0), blob_example(1)] if examples is None else examples
     return train_detector(examples, [blob_example(2)], settings, SETTINGS, out, torch.device("cpu"), initial=initial)
 
 
@@ -106,7 +106,7 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not(tmp_path):
     assert not all(torch.equal(a[name], c[name]) for name in a)
 
 
-def _train_interrupted_at_third_validation(out, monkeypatch, settings=TINY):
+def _train_interrupted_at_third_validation(out, monkeypatch, settings=TINY, examples=None):
     """Train ``settings`` until its third validation raises, as a Ctrl-C would; the state of the second is left."""
     calls = {"count": 0}
     original = train_module.validation_f1
@@ -119,7 +119,7 @@ def _train_interrupted_at_third_validation(out, monkeypatch, settings=TINY):
 
     monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
     with pytest.raises(KeyboardInterrupt):
-        _train(out, settings)
+        _train(out, settings, examples=examples)
     monkeypatch.setattr(train_module, "validation_f1", original)
 
 
@@ -156,27 +156,12 @@ def test_fresh_simulated_micrographs_replace_old_ones_and_a_resumed_training_rem
     monkeypatch.setattr(
         train_module, "simulated_example", lambda index, *rest: made.append(index) or original(index, *rest)
     )
-    validation = [blob_example(2)]
-    device = torch.device("cpu")
-    train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "whole.pt", device)
+    _train(tmp_path / "whole.pt", refreshing, examples=pool)
     assert made == [2, 3, 4], "one fresh micrograph after each validation but the last, none made twice"
     assert [e.name for e in pool[1:]] == [e.name for e in simulated], "the caller's examples are left as they were"
+    _train_interrupted_at_third_validation(tmp_path / "resumed.pt", monkeypatch, refreshing, pool)
     made.clear()
-    calls = {"count": 0}
-    validation_f1 = train_module.validation_f1
-
-    def crash_at_third_validation(*arguments, **keywords):
-        calls["count"] += 1
-        if calls["count"] == 3:
-            raise KeyboardInterrupt
-        return validation_f1(*arguments, **keywords)
-
-    monkeypatch.setattr(train_module, "validation_f1", crash_at_third_validation)
-    with pytest.raises(KeyboardInterrupt):
-        train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "resumed.pt", device)
-    monkeypatch.setattr(train_module, "validation_f1", validation_f1)
-    made.clear()
-    train_detector(pool, validation, refreshing, SETTINGS, tmp_path / "resumed.pt", device)
+    _train(tmp_path / "resumed.pt", refreshing, examples=pool)
     assert made == [2, 3, 4], "the two replacements before the interruption remade, then the third"
     whole, resumed = _weights(tmp_path / "whole.pt"), _weights(tmp_path / "resumed.pt")
     assert all(torch.equal(whole[name], resumed[name]) for name in whole)
